@@ -49,9 +49,10 @@ type Config struct {
 
 // Progress describes the index after a commit.
 type Progress struct {
-	Height       int32 // last committed block
-	SourceHeight int32 // the source's best block when the sync began
-	Txs          uint64
+	Height       int32  // last committed block
+	SourceHeight int32  // the source's best block when the sync began
+	Txs          uint64 // transactions in the index
+	Keys         uint64 // keys written by this indexer since it started
 	Bulk         bool
 }
 

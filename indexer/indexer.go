@@ -21,6 +21,8 @@ type Indexer struct {
 	batch      *storage.Batch // pending writes of whole blocks, or nil
 	batchStart time.Time
 	srcTip     int32
+	target     int32  // last height of the current sync
+	keys       uint64 // keys committed since New
 }
 
 // New returns an indexer writing to db from src. indexes are the indexes
@@ -113,6 +115,7 @@ func (ix *Indexer) step(ctx context.Context) (bool, error) {
 	if from > target {
 		return true, nil
 	}
+	ix.target = target
 	ix.cfg.Logger.Info("indexing", "from", from, "to", target, "source_tip", srcTip)
 	err = ix.sync(ctx, from, target)
 	var nc *errNotConnecting
@@ -176,10 +179,14 @@ func (ix *Indexer) connect(blk *bitcoin.Block) error {
 		m.blocks.Inc()
 		m.txs.Add(float64(len(blk.Txs)))
 	}
+	// Near the tip every block is its own commit, so that it is visible at
+	// once; it is synced when it is the last block the source has. Below
+	// the finality depth blocks share batches. A commit without sync
+	// survives a crash of the process (kill -9), not of the machine.
 	bulk := blk.Height < ix.srcTip-ix.cfg.FinalityDepth
 	switch {
 	case !bulk:
-		return ix.commit(true)
+		return ix.commit(blk.Height >= ix.target)
 	case ix.batch.Len() >= ix.cfg.BulkBatchBytes || time.Since(ix.batchStart) >= ix.cfg.BulkCommitInterval:
 		return ix.commit(false)
 	}
@@ -192,11 +199,13 @@ func (ix *Indexer) commit(sync bool) error {
 		return nil
 	}
 	start := time.Now()
+	count := ix.batch.Count()
 	err := ix.batch.Commit(sync)
 	ix.discard()
 	if err != nil {
 		return err
 	}
+	ix.keys += uint64(count)
 	ix.w.utxos.committed()
 	ix.w.addrs.committed()
 	if m := ix.cfg.Metrics; m != nil {
@@ -207,7 +216,7 @@ func (ix *Indexer) commit(sync bool) error {
 	}
 	ix.w.utxos.hits, ix.w.utxos.misses = 0, 0
 	if ix.cfg.OnCommit != nil {
-		ix.cfg.OnCommit(Progress{Height: ix.Height(), SourceHeight: ix.srcTip, Txs: ix.w.state.Txs, Bulk: !sync})
+		ix.cfg.OnCommit(Progress{Height: ix.Height(), SourceHeight: ix.srcTip, Txs: ix.w.state.Txs, Keys: ix.keys, Bulk: !sync})
 	}
 	return nil
 }
@@ -217,4 +226,17 @@ func (ix *Indexer) discard() {
 		_ = ix.batch.Close()
 		ix.batch = nil
 	}
+}
+
+// ParseOnly runs the fetch and decode stages over heights from..to with
+// the given parallelism and writes nothing. It returns the number of
+// transactions decoded: the reference the full index's speed is compared
+// with.
+func ParseOnly(ctx context.Context, src Source, from, to int32, workers int) (uint64, error) {
+	var txs uint64
+	err := fetchOrdered(ctx, src, from, to, workers, 8*workers, func(b *bitcoin.Block) error {
+		txs += uint64(len(b.Txs))
+		return nil
+	})
+	return txs, err
 }

@@ -97,7 +97,9 @@ type BlockHashKey struct{ Hash [32]byte }
 func MakeBlockHashKey(h [32]byte) BlockHashKey { return BlockHashKey{Hash: h} }
 
 // Encode appends the key to dst.
-func (k BlockHashKey) Encode(dst []byte) []byte { return append(append(dst, tagBlockHash), k.Hash[:]...) }
+func (k BlockHashKey) Encode(dst []byte) []byte {
+	return append(append(dst, tagBlockHash), k.Hash[:]...)
+}
 
 // DecodeBlockHashKey decodes a block hash table key.
 func DecodeBlockHashKey(b []byte) (BlockHashKey, error) {
@@ -357,12 +359,12 @@ type MetaKey struct{ Name string }
 
 // Metadata names. They are part of the file format.
 const (
-	metaSchema = "schema"   // u32 schema version
-	metaChain  = "chain"    // "bitcoin/<network>"
-	metaState  = "state"    // ChainState
-	metaTipPre = "tip/"     // tip/<index> -> height u32, hash [32]
-	metaSource = "source/"  // source/<name> -> free-form notes about the source
-	metaConfig = "config/"  // config/<name> -> settings recorded with the index
+	metaSchema = "schema"    // u32 schema version
+	metaChain  = "chain"     // "bitcoin/<network>"
+	metaState  = "state"     // ChainState
+	metaTipPre = "tip/"      // tip/<index> -> height u32, hash [32]
+	metaSource = "source/"   // source/<name> -> free-form notes about the source
+	metaConfig = "config/"   // config/<name> -> settings recorded with the index
 	metaDirty  = "dirtybulk" // present while a bulk load is between checkpoints
 )
 

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/spoorhq/spoor/chains/bitcoin"
+	"github.com/spoorhq/spoor/indexer"
+	"github.com/spoorhq/spoor/internal/chaindata"
+)
+
+func (c *cli) registerBench(cmds map[string]func(context.Context, Config) error) {
+	bench := c.app.Command("bench", "Measure spoor on real data.")
+	ingest := bench.Command("ingest", "Index real mainnet blocks and compare with parse-only speed on the same data in the same run.")
+	var asJSON bool
+	var runs int
+	var blocks []string
+	var network string
+	ingest.Flag("json", "Print JSON.").BoolVar(&asJSON)
+	ingest.Flag("runs", "Measure this many times and report the best of each.").Default("3").IntVar(&runs)
+	ingest.Flag("blocks", "blk files or directories to measure on (default: mainnet blocks 0-14131 from the btcd module).").StringsVar(&blocks)
+	ingest.Flag("network", "Network of --blocks.").Default("mainnet").StringVar(&network)
+	cmds[ingest.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		return c.benchIngest(ctx, cfg, blocks, network, runs, asJSON)
+	}
+}
+
+// IngestResult is what spoor bench ingest measures.
+type IngestResult struct {
+	Data           string  `json:"data"`
+	Blocks         int32   `json:"blocks"`
+	Txs            uint64  `json:"txs"`
+	Workers        int     `json:"workers"`
+	ParseTxPerSec  float64 `json:"parse_only_tx_per_s"`
+	IndexTxPerSec  float64 `json:"full_index_tx_per_s"`
+	Ratio          float64 `json:"index_to_parse_ratio"`
+	KeysPerTx      float64 `json:"keys_per_tx"`
+	DiskBytesPerTx float64 `json:"disk_bytes_per_tx"`
+	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+}
+
+func (c *cli) benchIngest(ctx context.Context, cfg Config, blocks []string, network string, runs int, asJSON bool) error {
+	if runs < 1 {
+		return fmt.Errorf("runs %d: want at least 1", runs)
+	}
+	if len(blocks) == 0 {
+		path, err := chaindata.MainnetBlk0To14131(ctx)
+		if err != nil {
+			return err
+		}
+		blocks, network = []string{path}, "mainnet"
+	}
+	net, err := bitcoin.LookupNetwork(network)
+	if err != nil {
+		return err
+	}
+	bf, err := bitcoin.OpenBlockFiles(ctx, net, blocks...)
+	if err != nil {
+		return err
+	}
+	defer bf.Close()
+	src := bitcoin.FileSource{Files: bf}
+	tip, _ := bf.Tip()
+	icfg := indexer.Config{Workers: cfg.Index.Workers}
+	icfg.EnsureDefaults()
+	res := IngestResult{Data: fmt.Sprint(blocks), Blocks: tip + 1, Workers: icfg.Workers}
+	for range runs {
+		// Parse only: the same fetch and decode stages, nothing written.
+		start := time.Now()
+		txs, err := indexer.ParseOnly(ctx, src, 0, tip, icfg.Workers)
+		if err != nil {
+			return err
+		}
+		res.Txs = txs
+		res.ParseTxPerSec = max(res.ParseTxPerSec, float64(txs)/time.Since(start).Seconds())
+
+		// Full index into a fresh directory.
+		dir, err := os.MkdirTemp("", "spoor-bench-")
+		if err != nil {
+			return err
+		}
+		bcfg := cfg
+		bcfg.DataDir = dir
+		db, err := openBitcoinDB(bcfg, net, false, nil)
+		if err != nil {
+			return err
+		}
+		var keys uint64
+		run := icfg
+		run.OnCommit = func(p indexer.Progress) { keys = p.Keys }
+		ix, err := indexer.New(db, src, run)
+		if err != nil {
+			return err
+		}
+		start = time.Now()
+		if err := ix.Run(ctx); err != nil {
+			return err
+		}
+		if err := db.Flush(); err != nil {
+			return err
+		}
+		elapsed := time.Since(start)
+		res.IndexTxPerSec = max(res.IndexTxPerSec, float64(txs)/elapsed.Seconds())
+		res.KeysPerTx = float64(keys) / float64(txs)
+		res.DiskBytesPerTx = float64(db.DiskUsage()) / float64(txs)
+		if err := db.Close(); err != nil {
+			return err
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	res.Ratio = res.IndexTxPerSec / res.ParseTxPerSec
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		res.PeakRSSMiB = float64(ru.Maxrss) / 1024
+	}
+	if asJSON {
+		return writeJSON(c.stdout, res)
+	}
+	fmt.Fprintf(c.stdout, "data: %d blocks, %d transactions (%s), %d workers, best of %d runs\n", res.Blocks, res.Txs, res.Data, res.Workers, runs)
+	fmt.Fprintf(c.stdout, "parse only   %10.0f tx/s\nfull index   %10.0f tx/s  (%.2f of parse-only)\nkeys/tx      %10.2f\ndisk/tx      %10.1f bytes\npeak RSS     %10.1f MiB\n",
+		res.ParseTxPerSec, res.IndexTxPerSec, res.Ratio, res.KeysPerTx, res.DiskBytesPerTx, res.PeakRSSMiB)
+	return nil
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything spoor can be told in its YAML configuration file.
+// config.example.yaml documents every field; command-line flags override
+// the file.
+type Config struct {
+	DataDir string        `yaml:"datadir"`
+	Log     LogConfig     `yaml:"log"`
+	Metrics MetricsConfig `yaml:"metrics"`
+	Bitcoin BitcoinConfig `yaml:"bitcoin"`
+	Index   IndexConfig   `yaml:"index"`
+	Storage StorageConfig `yaml:"storage"`
+}
+
+// LogConfig configures structured logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// MetricsConfig configures the Prometheus endpoint.
+type MetricsConfig struct {
+	Listen string `yaml:"listen"`
+}
+
+// BitcoinConfig says which Bitcoin network to index and where to read it.
+type BitcoinConfig struct {
+	Network string    `yaml:"network"`
+	Blocks  []string  `yaml:"blocks"`
+	RPC     RPCConfig `yaml:"rpc"`
+}
+
+// RPCConfig says how to reach a node.
+type RPCConfig struct {
+	URL     string        `yaml:"url"`
+	User    string        `yaml:"user"`
+	Pass    string        `yaml:"pass"`
+	Cookie  string        `yaml:"cookie"`
+	Timeout time.Duration `yaml:"timeout"`
+	Retries int           `yaml:"retries"`
+}
+
+// IndexConfig tunes the indexer.
+type IndexConfig struct {
+	Workers            int           `yaml:"workers"`
+	Window             int           `yaml:"window"`
+	FinalityDepth      int32         `yaml:"finality_depth"`
+	Lag                int32         `yaml:"lag"`
+	StopHeight         int32         `yaml:"stop_height"`
+	Follow             bool          `yaml:"follow"`
+	PollInterval       time.Duration `yaml:"poll_interval"`
+	MaxReorgDepth      int32         `yaml:"max_reorg_depth"`
+	BulkBatchBytes     int           `yaml:"bulk_batch_bytes"`
+	BulkCommitInterval time.Duration `yaml:"bulk_commit_interval"`
+	UTXOCacheTxs       int           `yaml:"utxo_cache_txs"`
+	AddrCacheEntries   int           `yaml:"addr_cache_entries"`
+	Progress           string        `yaml:"progress"`
+}
+
+// StorageConfig tunes Pebble.
+type StorageConfig struct {
+	CacheBytes      int64  `yaml:"cache_bytes"`
+	MemTableBytes   uint64 `yaml:"memtable_bytes"`
+	BloomBitsPerKey int    `yaml:"bloom_bits_per_key"`
+}
+
+// DefaultConfig returns the configuration used when neither a file nor a
+// flag says otherwise. Zero values in the index and storage sections mean
+// the packages' own defaults.
+func DefaultConfig() Config {
+	return Config{
+		DataDir: "spoor-data",
+		Log:     LogConfig{Level: "info", Format: "text"},
+		Bitcoin: BitcoinConfig{Network: "mainnet", RPC: RPCConfig{Timeout: 60 * time.Second, Retries: 5}},
+		Index:   IndexConfig{Progress: "auto"},
+	}
+}
+
+// LoadConfig reads a YAML configuration file over the defaults. Unknown
+// fields are errors, so a misspelt option is not silently ignored.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
