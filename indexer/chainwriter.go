@@ -51,7 +51,8 @@ func (w *chainWriter) tipHeight() int32 {
 }
 
 // connect writes blk into batch b on top of the current tip and returns its
-// connected form. On error the batch may hold part of the block and must be
+// connected form. The chain state and tip are written by the caller, once
+// per commit. On error the batch may hold part of the block and must be
 // discarded; the writer's state is then unusable until reload.
 func (w *chainWriter) connect(b *storage.Batch, blk *bitcoin.Block) (*ConnectedBlock, error) {
 	if blk.Height != w.tipHeight()+1 || (w.hasTip && blk.Header.PrevBlock != w.tip.Hash) {
@@ -145,9 +146,7 @@ func (w *chainWriter) connect(b *storage.Batch, blk *bitcoin.Block) (*ConnectedB
 	w.state.Fees += cb.Block.Fees
 	b.PutBlock(h, &cb.Block)
 	b.PutUndo(h, &storage.UndoRecord{Before: before})
-	b.PutState(&w.state)
 	w.tip, w.hasTip = cb.Tip(), true
-	b.PutTip(ChainIndexName, w.tip)
 	return cb, nil
 }
 

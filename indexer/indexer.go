@@ -173,7 +173,6 @@ func (ix *Indexer) connect(blk *bitcoin.Block) error {
 		if err := idx.ConnectBlock(ix.batch, cb); err != nil {
 			return fmt.Errorf("index %s: block %s at height %d: %w", idx.Name(), blk.Hash, blk.Height, err)
 		}
-		ix.batch.PutTip(idx.Name(), cb.Tip())
 	}
 	if m := ix.cfg.Metrics; m != nil {
 		m.blocks.Inc()
@@ -197,6 +196,13 @@ func (ix *Indexer) connect(blk *bitcoin.Block) error {
 func (ix *Indexer) commit(sync bool) error {
 	if ix.batch == nil {
 		return nil
+	}
+	// The batch holds whole blocks; the state and the tips of the chain
+	// tables and of every index move to its last block in the same commit.
+	ix.batch.PutState(&ix.w.state)
+	ix.batch.PutTip(ChainIndexName, ix.w.tip)
+	for _, idx := range ix.indexes {
+		ix.batch.PutTip(idx.Name(), ix.w.tip)
 	}
 	start := time.Now()
 	count := ix.batch.Count()

@@ -241,6 +241,20 @@ func parseSegwit(net Network, s string) (ScriptClass, []byte, error) {
 	if version != 0 && encoding != bech32.VersionM {
 		return addrInvalid(s, fmt.Sprintf("witness version %d needs a bech32m checksum, not bech32", version))
 	}
+	// Rebuild the output script so that the payload is what ClassifyScript
+	// would return for it.
+	script := make([]byte, 0, 2+len(program))
+	script = append(script, witnessVersionOp(version), byte(len(program)))
+	script = append(script, program...)
+	class, payload := ClassifyScript(script)
+	switch class {
+	case ClassP2WPKH, ClassP2WSH, ClassP2TR, ClassWitnessUnknown:
+	case ClassP2A:
+		// Checked before the network: the anchor has no address on any.
+		return ClassNonStandard, nil, fmt.Errorf("%s: pay-to-anchor: %w", addrQuote(s), ErrNoAddress)
+	default:
+		return addrInvalid(s, fmt.Sprintf("witness version %d program of %d bytes is not a known output", version, len(program)))
+	}
 	if hrp != net.Params.Bech32HRPSegwit {
 		owners := networksMatching(func(p Network) bool { return p.Params.Bech32HRPSegwit == hrp })
 		if len(owners) == 0 {
@@ -248,20 +262,7 @@ func parseSegwit(net Network, s string) (ScriptClass, []byte, error) {
 		}
 		return ClassNonStandard, nil, &WrongNetworkError{Address: addrShorten(s), Networks: owners, Want: net.Name}
 	}
-
-	// Rebuild the output script so that the payload is what ClassifyScript
-	// would return for it.
-	script := make([]byte, 0, 2+len(program))
-	script = append(script, witnessVersionOp(version), byte(len(program)))
-	script = append(script, program...)
-	switch class, payload := ClassifyScript(script); class {
-	case ClassP2WPKH, ClassP2WSH, ClassP2TR, ClassWitnessUnknown:
-		return class, payload, nil
-	case ClassP2A:
-		return ClassNonStandard, nil, fmt.Errorf("%s: pay-to-anchor: %w", addrQuote(s), ErrNoAddress)
-	default:
-		return addrInvalid(s, fmt.Sprintf("witness version %d program of %d bytes is not a known output", version, len(program)))
-	}
+	return class, payload, nil
 }
 
 // parseBase58 parses a base58check P2PKH or P2SH address.

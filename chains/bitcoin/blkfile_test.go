@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+	"runtime"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -805,14 +807,26 @@ func FuzzBlockFiles(f *testing.F) {
 	}
 	net := mainnet(f)
 	genesis := *net.Params.GenesisHash
+	// Inputs run one at a time in each process, so they can share a
+	// directory; a fresh one per input would dominate the run time.
+	dir := f.TempDir()
+	path := filepath.Join(dir, "blk00000.dat")
+	keyPath := filepath.Join(dir, "xor.dat")
 	f.Fuzz(func(t *testing.T, data []byte, key uint64) {
-		dir := t.TempDir()
-		path := filepath.Join(dir, "blk00000.dat")
+		tm := time.AfterFunc(3*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			os.WriteFile(fmt.Sprintf("/tmp/stack-%d.txt", os.Getpid()), buf[:n], 0o644)
+			os.WriteFile(fmt.Sprintf("/tmp/input-%d.bin", os.Getpid()), data, 0o644)
+		})
+		defer tm.Stop()
 		raw := slices.Clone(data)
 		if key != 0 {
 			k := [8]byte(binary.LittleEndian.AppendUint64(nil, key))
-			writeFile(t, filepath.Join(dir, "xor.dat"), k[:])
+			writeFile(t, keyPath, k[:])
 			obfuscate(raw, k)
+		} else if err := os.Remove(keyPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
 		}
 		writeFile(t, path, raw)
 		bf, err := OpenBlockFiles(context.Background(), net, path)

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/spoorhq/spoor/api"
+)
+
+// runCLI runs one command line in process.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var (
+	demoOnce sync.Once
+	demoDir  string
+	demoOut  string
+)
+
+// demoData runs the demo once into a shared directory.
+func demoData(t *testing.T) string {
+	t.Helper()
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "spoor-demo-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		demoDir = filepath.Join(dir, "data")
+		var code int
+		code, demoOut, _ = runCLI(t, "demo", "--datadir", demoDir, "--log-level", "warn")
+		if code != 0 {
+			t.Fatalf("demo exited %d:\n%s", code, demoOut)
+		}
+	})
+	return demoDir
+}
+
+func TestDemo(t *testing.T) {
+	demoData(t)
+	for _, want := range []string{
+		"indexed 14132 blocks (tip 14131",
+		"14247 transactions",
+		"the first payment between two people, block 170",
+		"pays   10.00000000 BTC to 04ae1a62fe09c5f51b13905f07f06b99a2f7159b2225f374cd378d71302fa28414e7aab37397f554a7df5f142c21c1b7303b8a0626f1baded5c72a704f7e6cd84c (p2pk)",
+		"address 12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S",
+	} {
+		if !strings.Contains(demoOut, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, demoOut)
+		}
+	}
+}
+
+func TestQueriesJSON(t *testing.T) {
+	dir := demoData(t)
+	code, out, errs := runCLI(t, "tx", "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16", "--datadir", dir, "--json")
+	if code != 0 {
+		t.Fatalf("tx: %d %s", code, errs)
+	}
+	var tx api.Tx
+	if err := json.Unmarshal([]byte(out), &tx); err != nil {
+		t.Fatal(err)
+	}
+	if tx.Height != 170 || len(tx.Inputs) != 1 || tx.Inputs[0].PrevTxid != "0437cd7f8525ceed2324359c2d0ba26006d92d856a9c20fa0241106ee5a597c9" ||
+		len(tx.Outputs) != 2 || tx.Outputs[1].SpentBy == nil || tx.Outputs[0].SpentBy != nil {
+		t.Fatalf("tx view = %+v", tx)
+	}
+
+	// Page through an address's history two transactions at a time and
+	// check the pages join up to the whole history.
+	var all []string
+	cursor := ""
+	for page := 0; page < 10; page++ {
+		args := []string{"address", "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S", "--datadir", dir, "--json", "--limit", "2"}
+		if cursor != "" {
+			args = append(args, "--cursor", cursor)
+		}
+		code, out, errs := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("address: %d %s", code, errs)
+		}
+		var a api.Address
+		if err := json.Unmarshal([]byte(out), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.TxCount != 6 || a.FirstSeen != 9 {
+			t.Fatalf("address view = %+v", a)
+		}
+		for _, tx := range a.Txs {
+			all = append(all, tx.Txid)
+		}
+		if cursor = a.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(all) != 6 || all[len(all)-1] != "0437cd7f8525ceed2324359c2d0ba26006d92d856a9c20fa0241106ee5a597c9" {
+		t.Fatalf("paged history = %v", all)
+	}
+
+	code, out, _ = runCLI(t, "stats", "--datadir", dir, "--json")
+	var s api.Stats
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.Height != 14131 || s.IndexTips["addrindex"] != 14131 {
+		t.Fatalf("stats = %d %s", code, out)
+	}
+}
+
+// TestBadInput checks that bad input gets an error naming it and a
+// non-zero exit.
+func TestBadInput(t *testing.T) {
+	dir := demoData(t)
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("index:\n  workerz: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(t.TempDir(), "blk00000.dat")
+	if err := os.WriteFile(truncated, []byte{0xf9, 0xbe, 0xb4, 0xd9, 0x1d, 0x01, 0x00, 0x00, 0x01}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"malformed address", []string{"address", "1NotAnAddress", "--datadir", dir}, 1, "1NotAnAddress"},
+		{"testnet address on mainnet", []string{"address", "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", "--datadir", dir}, 1, "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"},
+		{"unknown address", []string{"address", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "--datadir", dir}, 1, "never seen"},
+		{"bad txid", []string{"tx", "xyz", "--datadir", dir}, 1, `"xyz" is not a 64-digit hex txid`},
+		{"unknown txid", []string{"tx", strings.Repeat("ab", 32), "--datadir", dir}, 1, "not in the index"},
+		{"no index", []string{"stats", "--datadir", t.TempDir()}, 1, "no Bitcoin index"},
+		{"unknown network", []string{"index", "bitcoin", "--network", "dogecoin", "--blocks", "x", "--datadir", t.TempDir()}, 1, `unknown bitcoin network "dogecoin"`},
+		{"no source", []string{"index", "bitcoin", "--datadir", t.TempDir()}, 1, "--blocks"},
+		{"bad rpc url", []string{"index", "bitcoin", "--rpc", "localhost", "--datadir", t.TempDir()}, 1, `rpc url "localhost"`},
+		{"unknown config key", []string{"--config", bad, "stats"}, 2, "workerz"},
+		{"unknown command", []string{"frobnicate"}, 2, "frobnicate"},
+		{"corrupt block file", []string{"index", "bitcoin", "--blocks", truncated, "--datadir", t.TempDir()}, 1, truncated},
+		{"wrong network index", []string{"stats", "--datadir", dir, "--network", "testnet3"}, 1, "testnet3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Fatalf("exit %d (want %d), stderr %q does not name %q", code, tt.code, errs, tt.want)
+			}
+		})
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if demoDir != "" {
+		os.RemoveAll(filepath.Dir(demoDir))
+	}
+	os.Exit(code)
+}
