@@ -56,12 +56,23 @@ func (r *recordReader) uvarint() uint64 {
 		return 0
 	}
 	v, n := binary.Uvarint(r.b[r.off:])
-	if n <= 0 {
+	// Only the shortest encoding is valid, so each value has one form.
+	if n <= 0 || (n > 1 && r.b[r.off+n-1] == 0) {
 		r.fail()
 		return 0
 	}
 	r.off += n
 	return v
+}
+
+// uvarint32 reads a uvarint that must fit in 32 bits.
+func (r *recordReader) uvarint32() uint32 {
+	v := r.uvarint()
+	if v > 1<<32-1 {
+		r.fail()
+		return 0
+	}
+	return uint32(v)
 }
 
 func (r *recordReader) hash() (h [32]byte) {
@@ -182,11 +193,11 @@ func DecodeTxRecord(b []byte) (TxRecord, error) {
 	v.Height = r.u32()
 	v.Index = r.u32()
 	v.Flags = TxFlags(r.u8())
-	v.Size = uint32(r.uvarint())
-	v.VSize = uint32(r.uvarint())
+	v.Size = r.uvarint32()
+	v.VSize = r.uvarint32()
 	v.Fee = r.uvarint()
-	v.NumIn = uint32(r.uvarint())
-	v.NumOut = uint32(r.uvarint())
+	v.NumIn = r.uvarint32()
+	v.NumOut = r.uvarint32()
 	return v, r.done()
 }
 
@@ -276,7 +287,7 @@ func DecodeInputsRecord(b []byte) (InputsRecord, error) {
 	v := make(InputsRecord, n)
 	for i := range v {
 		v[i].PrevTxNum = TxNum(r.uvarint())
-		v[i].PrevVout = uint32(r.uvarint())
+		v[i].PrevVout = r.uvarint32()
 		v[i].AddrID = AddrID(r.uvarint())
 		v[i].Value = r.uvarint()
 	}
@@ -340,7 +351,7 @@ func (p PostingValue) Encode(dst []byte) []byte {
 // DecodePostingValue decodes an address index value.
 func DecodePostingValue(b []byte) (PostingValue, error) {
 	r := recordReader{table: "posting", b: b}
-	p := PostingValue{Amount: r.uvarint(), Count: uint32(r.uvarint())}
+	p := PostingValue{Amount: r.uvarint(), Count: r.uvarint32()}
 	return p, r.done()
 }
 
