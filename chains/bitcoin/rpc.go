@@ -189,7 +189,7 @@ func (s *RPCSource) HashAt(ctx context.Context, height int32) (chainhash.Hash, e
 	}
 	h, err := chainhash.NewHashFromStr(str)
 	if err != nil {
-		return chainhash.Hash{}, fmt.Errorf("rpc getblockhash %d: bad hash %q: %w", height, str, err)
+		return chainhash.Hash{}, fmt.Errorf("rpc getblockhash for height %d: bad hash %q: %w", height, str, err)
 	}
 	return *h, nil
 }
