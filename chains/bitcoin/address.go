@@ -12,26 +12,12 @@ import (
 	"github.com/btcsuite/btcd/address/v2/bech32"
 )
 
-// Address forms.
-//
-// EncodeAddress renders each class that has an address as follows:
-//
-//	p2pkh            base58check with the network's pubkey-hash version byte (1..., m.../n...)
-//	p2sh             base58check with the network's script-hash version byte (3..., 2...)
-//	p2wpkh, p2wsh    bech32, witness version 0 (bc1q...)
-//	p2tr             bech32m, witness version 1 (bc1p...)
-//	witness_unknown  bech32m with the script's witness version (bc1z..., bc1s...)
-//	p2pk             the public key in lower-case hex (66 or 130 digits), the
-//	                 same on every network; it is kept apart from the P2PKH
-//	                 address of the same key because the scripts differ
-//	multisig         "multisig:<m>-of-<n>:<script in lower-case hex>", the same
-//	                 on every network; the whole script is spelled out so that
-//	                 the form can be parsed back into the payload
-//
-// Nonstandard, null data and pay-to-anchor outputs have no address.
-
 // multisigPrefix starts the address form of a bare multisig script.
 const multisigPrefix = "multisig:"
+
+// maxBase58Len is the most characters ParseAddress tries to decode as
+// base58check; P2PKH and P2SH addresses (25 bytes) have at most 35.
+const maxBase58Len = 50
 
 // maxQuotedInput bounds how much of a rejected input an error message quotes.
 const maxQuotedInput = 120
@@ -65,10 +51,25 @@ func (e *WrongNetworkError) Error() string {
 	return fmt.Sprintf("%s: a %s address, not %s", e.Address, strings.Join(e.Networks, "/"), e.Want)
 }
 
-// EncodeAddress renders the address of a classified script on network net;
-// the forms are described above. payload must be what ClassifyScript returns
-// with class. It returns an error wrapping ErrNoAddress for classes without
-// an address and an error for a payload that does not fit the class.
+// EncodeAddress renders the address of a classified script on network net.
+// payload must be what ClassifyScript returns with class. The forms, stable
+// because they are shown to users and accepted back by ParseAddress, are:
+//
+//	p2pkh            base58check with the network's pubkey-hash version byte (1..., m.../n...)
+//	p2sh             base58check with the network's script-hash version byte (3..., 2...)
+//	p2wpkh, p2wsh    bech32, witness version 0 (bc1q...)
+//	p2tr             bech32m, witness version 1 (bc1p...)
+//	witness_unknown  bech32m with the script's witness version (bc1z..., bc1s...)
+//	p2pk             the public key in lower-case hex (66 or 130 digits), the
+//	                 same on every network; it is kept apart from the P2PKH
+//	                 address of the same key because the scripts differ
+//	multisig         "multisig:<m>-of-<n>:<script in lower-case hex>", the same
+//	                 on every network; the whole script is spelled out so that
+//	                 the form can be parsed back into the payload
+//
+// Nonstandard, null data and pay-to-anchor outputs have no address: for them
+// the error wraps ErrNoAddress. A payload that does not fit its class is an
+// error too.
 func EncodeAddress(net Network, class ScriptClass, payload []byte) (string, error) {
 	if net.Params == nil {
 		return "", fmt.Errorf("encode %s address: network %q has no parameters", class, net.Name)
@@ -267,6 +268,11 @@ func parseSegwit(net Network, s string) (ScriptClass, []byte, error) {
 
 // parseBase58 parses a base58check P2PKH or P2SH address.
 func parseBase58(net Network, s string) (ScriptClass, []byte, error) {
+	// Base58 decoding takes time quadratic in the length; no P2PKH or
+	// P2SH address is longer than 35 characters.
+	if len(s) > maxBase58Len {
+		return addrInvalid(s, fmt.Sprintf("%d characters is too long for any address form", len(s)))
+	}
 	hash, version, err := base58.CheckDecode(s)
 	switch {
 	case errors.Is(err, base58.ErrChecksum):

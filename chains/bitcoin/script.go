@@ -225,51 +225,47 @@ func smallIntValue(op byte) int {
 	return int(op-op1) + 1
 }
 
-// scriptNextOp parses the opcode at s[off] and returns the offset just past it and
-// the length of the data it pushes. ok is false when the opcode's push runs
-// past the end of s, which makes the whole script unparsable.
+// scriptNextOp parses the opcode at s[off] and returns the offset just past
+// it and the length of the data it pushes. ok is false when the opcode's push
+// runs past the end of s, which makes the whole script unparsable.
 func scriptNextOp(s []byte, off int) (next, dataLen int, ok bool) {
 	op := s[off]
-	rest := len(s) - off - 1 // bytes after the opcode
-	var n, lenBytes int
+	lenBytes := 0 // bytes of explicit length after the opcode
 	switch {
 	case op == op0 || op > opPushData4:
 		return off + 1, 0, true
-	case op < opPushData1:
-		n = int(op)
 	case op == opPushData1:
 		lenBytes = 1
-		if rest < lenBytes {
-			return 0, 0, false
-		}
-		n = int(s[off+1])
 	case op == opPushData2:
 		lenBytes = 2
-		if rest < lenBytes {
-			return 0, 0, false
-		}
-		n = int(binary.LittleEndian.Uint16(s[off+1:]))
-	default: // opPushData4
+	case op == opPushData4:
 		lenBytes = 4
-		if rest < lenBytes {
-			return 0, 0, false
-		}
-		// Compare in 64 bits: the length is unsigned and may exceed an int
-		// on 32-bit platforms.
-		if n64 := uint64(binary.LittleEndian.Uint32(s[off+1:])); n64 > uint64(rest-lenBytes) {
-			return 0, 0, false
-		}
-		n = int(binary.LittleEndian.Uint32(s[off+1:]))
 	}
-	if n > rest-lenBytes {
+	start := off + 1 + lenBytes
+	if start > len(s) {
 		return 0, 0, false
 	}
-	return off + 1 + lenBytes + n, n, true
+	// The length is unsigned and up to 32 bits, so compare in 64 bits.
+	var n uint64
+	switch lenBytes {
+	case 0:
+		n = uint64(op) // OP_DATA_1..OP_DATA_75
+	case 1:
+		n = uint64(s[off+1])
+	case 2:
+		n = uint64(binary.LittleEndian.Uint16(s[off+1:]))
+	case 4:
+		n = uint64(binary.LittleEndian.Uint32(s[off+1:]))
+	}
+	if n > uint64(len(s)-start) {
+		return 0, 0, false
+	}
+	return start + int(n), int(n), true
 }
 
-// isNullDataScript reports whether s, which starts with OP_RETURN, is a null data
-// script: OP_RETURN alone, or followed by exactly one small integer or push
-// opcode carrying at most maxNullDataPush bytes.
+// isNullDataScript reports whether s, which starts with OP_RETURN, is a null
+// data script: OP_RETURN alone, or followed by exactly one small integer or
+// push opcode carrying at most maxNullDataPush bytes.
 func isNullDataScript(s []byte) bool {
 	if len(s) == 1 {
 		return true
@@ -282,10 +278,10 @@ func isNullDataScript(s []byte) bool {
 	return ok && next == len(s) && n <= maxNullDataPush
 }
 
-// isMultisigScript reports whether s is a bare multisig script as txscript defines
-// it: a small integer m, any number of opcodes that are not small integers
-// (normally public key pushes, but txscript does not check), a small integer
-// equal to that number, and OP_CHECKMULTISIG as the last byte.
+// isMultisigScript reports whether s is a bare multisig script as txscript
+// defines it: a small integer m, any number of opcodes that are not small
+// integers (normally public key pushes, but txscript does not check), a small
+// integer equal to that number, and OP_CHECKMULTISIG as the last byte.
 func isMultisigScript(s []byte) bool {
 	if len(s) < 3 || s[len(s)-1] != opCheckMultisig || !isSmallIntOp(s[0]) {
 		return false

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -439,6 +440,158 @@ func TestClassifyScriptAgreesWithTxscriptOnMainnetBlocks(t *testing.T) {
 			}
 			t.Logf("%d outputs: %v", len(scripts), counts)
 		})
+	}
+}
+
+// interestingBytes are the opcodes and lengths the templates are made of.
+var interestingBytes = []byte{
+	0x00, 0x01, 0x02, 0x03, 0x04, 0x06, 0x07, 0x14, 0x20, 0x21, 0x41, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f,
+	0x50, 0x51, 0x52, 0x60, 0x61, 0x6a, 0x73, 0x76, 0x87, 0x88, 0xa9, 0xac, 0xae, 0xaf, 0xff,
+}
+
+func TestClassifyScriptAgreesWithTxscriptOnShortScripts(t *testing.T) {
+	// Every script of up to two bytes, and every script of three and four
+	// bytes drawn from the bytes the templates are made of.
+	script := make([]byte, 0, 4)
+	for n := 0; n <= 2; n++ {
+		script = script[:n]
+		for v := 0; v < 1<<(8*n); v++ {
+			for i := range script {
+				script[i] = byte(v >> (8 * i))
+			}
+			if got, want := classOnly(script), txscriptClass(script); got != want {
+				t.Fatalf("ClassifyScript(%x) = %v, txscript says %v", script, got, want)
+			}
+		}
+	}
+	k := len(interestingBytes)
+	for n := 3; n <= 4; n++ {
+		script = script[:n]
+		total := 1
+		for range n {
+			total *= k
+		}
+		for v := 0; v < total; v++ {
+			for i, x := 0, v; i < n; i, x = i+1, x/k {
+				script[i] = interestingBytes[x%k]
+			}
+			if got, want := classOnly(script), txscriptClass(script); got != want {
+				t.Fatalf("ClassifyScript(%x) = %v, txscript says %v", script, got, want)
+			}
+		}
+	}
+}
+
+// classOnly returns just the class of a script.
+func classOnly(script []byte) ScriptClass {
+	c, _ := ClassifyScript(script)
+	return c
+}
+
+// randomScript builds a script out of whole opcodes, the way real scripts
+// and the templates are made, so that near misses of every template occur
+// far more often than in random bytes.
+func randomScript(r *rand.Rand, templates [][]byte) []byte {
+	if r.IntN(3) == 0 {
+		// A template with up to two bytes changed, inserted or removed.
+		s := append([]byte(nil), templates[r.IntN(len(templates))]...)
+		for range r.IntN(3) {
+			b := interestingBytes[r.IntN(len(interestingBytes))]
+			switch i := r.IntN(len(s) + 1); {
+			case i == len(s) || r.IntN(3) == 0:
+				s = append(s[:i], append([]byte{b}, s[i:]...)...)
+			case r.IntN(2) == 0:
+				s[i] = b
+			default:
+				s = append(s[:i], s[i+1:]...)
+			}
+		}
+		return s
+	}
+	var s []byte
+	tokens := 1 + r.IntN(6)
+	if r.IntN(4) == 0 {
+		// Start from a template prefix.
+		prefixes := [][]byte{{0x6a}, {0x00}, {0x51}, {0x52}, {0x60}, {0x76, 0xa9}, {0xa9}}
+		s = append(s, prefixes[r.IntN(len(prefixes))]...)
+	}
+	for range tokens {
+		switch r.IntN(8) {
+		case 0: // small integer
+			if r.IntN(3) == 0 {
+				s = append(s, 0x00)
+			} else {
+				s = append(s, byte(0x51+r.IntN(16)))
+			}
+		case 1, 2: // direct push of a typical length
+			lengths := []int{0, 1, 2, 3, 20, 32, 33, 40, 41, 65, 75}
+			n := lengths[r.IntN(len(lengths))]
+			s = append(s, byte(n))
+			s = appendKeyish(r, s, n)
+		case 3: // OP_PUSHDATA1/2/4, sometimes with a length running past the end
+			n := r.IntN(90)
+			switch r.IntN(3) {
+			case 0:
+				s = append(s, 0x4c, byte(n))
+			case 1:
+				s = append(s, 0x4d, byte(n), byte(n>>8))
+			default:
+				s = append(s, 0x4e, byte(n), 0, 0, byte(r.IntN(2)*0x80))
+			}
+			if r.IntN(4) == 0 {
+				n = r.IntN(n + 1)
+			}
+			s = appendKeyish(r, s, n)
+		case 4: // template opcodes
+			ops := []byte{0x76, 0x87, 0x88, 0xa9, 0xac, 0xae, 0xaf, 0x6a, 0x4f, 0x50}
+			s = append(s, ops[r.IntN(len(ops))])
+		case 5:
+			s = append(s, 0xae)
+		default: // any byte
+			s = append(s, byte(r.IntN(256)))
+		}
+	}
+	if r.IntN(8) == 0 && len(s) > 0 {
+		s = s[:r.IntN(len(s))]
+	}
+	return s
+}
+
+// appendKeyish appends n bytes that start like a public key half the time.
+func appendKeyish(r *rand.Rand, s []byte, n int) []byte {
+	for i := range n {
+		b := byte(r.IntN(256))
+		if i == 0 && r.IntN(2) == 0 {
+			b = []byte{0x02, 0x03, 0x04, 0x06, 0x07}[r.IntN(5)]
+		}
+		s = append(s, b)
+	}
+	return s
+}
+
+func TestClassifyScriptAgreesWithTxscriptOnGeneratedScripts(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	n := 200000
+	if testing.Short() {
+		n = 20000
+	}
+	var templates [][]byte
+	for _, tc := range scriptCases() {
+		if tc.script != "" {
+			templates = append(templates, mustHex(t, tc.script))
+		}
+	}
+	counts := make(map[ScriptClass]int)
+	for range n {
+		script := randomScript(r, templates)
+		checkClassification(t, script)
+		counts[classOnly(script)]++
+	}
+	t.Logf("%d scripts: %v", n, counts)
+	for c := ScriptClass(0); c < numScriptClasses; c++ {
+		if counts[c] == 0 {
+			t.Errorf("the generator produced no %v script", c)
+		}
 	}
 }
 
