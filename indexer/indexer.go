@@ -75,7 +75,15 @@ func (ix *Indexer) Run(ctx context.Context) error {
 			if ix.cfg.Follow && ctx.Err() != nil {
 				return nil
 			}
-			return err
+			var se *sourceError
+			if !ix.cfg.Follow || !errors.As(err, &se) {
+				return err
+			}
+			// A follower outlives a node that restarts, reorganizes under
+			// it or is briefly unreachable: everything before the failure
+			// is committed, and the next round starts from there.
+			log.Warn("source failed; retrying", "err", err, "height", ix.Height(), "retry_in", ix.cfg.PollInterval)
+			caughtUp = true
 		}
 		if caughtUp && !ix.cfg.Follow {
 			log.Info("index is at the source's tip", "height", ix.Height())
@@ -98,7 +106,7 @@ func (ix *Indexer) Run(ctx context.Context) error {
 func (ix *Indexer) step(ctx context.Context) (bool, error) {
 	srcTip, _, err := ix.src.Tip(ctx)
 	if err != nil {
-		return false, fmt.Errorf("source tip: %w", err)
+		return false, &sourceError{fmt.Errorf("source tip: %w", err)}
 	}
 	ix.srcTip = srcTip
 	if m := ix.cfg.Metrics; m != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -208,6 +209,7 @@ func (m *memSource) ReadBlock(_ context.Context, h int32) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.fail[h]; err != nil {
+		delete(m.fail, h) // fail once
 		return nil, err
 	}
 	if h < 0 || int(h) >= len(m.blocks) {
@@ -317,6 +319,43 @@ func TestFetchErrorKeepsGoodBlocks(t *testing.T) {
 	runIndexer(t, fresh, &memSource{blocks: real}, Config{})
 	if a, b := dump(t, db), dump(t, fresh); a != b {
 		t.Fatalf("resumed index differs:\n%s", firstDiff(a, b))
+	}
+}
+
+// TestFollowRetriesSourceErrors makes the source fail once while the
+// indexer follows it: the follower logs, waits and carries on.
+func TestFollowRetriesSourceErrors(t *testing.T) {
+	real := realBlocks(t, openMainnetFiles(t), 200)
+	src := &memSource{blocks: real, fail: map[int32]error{120: errors.New("connection reset by peer")}}
+	db := openDB(t)
+	reached := make(chan struct{})
+	var once sync.Once
+	ix, err := New(db, src, Config{Follow: true, PollInterval: 10 * time.Millisecond, OnCommit: func(p Progress) {
+		if p.Height == 199 {
+			once.Do(func() { close(reached) })
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ix.Run(ctx) }()
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("Run stopped before the tip: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the follower did not recover from a source error")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
+	}
+	fresh := openDB(t)
+	runIndexer(t, fresh, &memSource{blocks: real}, Config{})
+	if a, b := dump(t, db), dump(t, fresh); a != b {
+		t.Fatalf("followed index differs:\n%s", firstDiff(a, b))
 	}
 }
 

@@ -61,7 +61,9 @@ func fetchOrdered(ctx context.Context, src Source, from, to int32, workers, wind
 			for j := range jobs {
 				raw, err := src.ReadBlock(ctx, j.height)
 				var blk *bitcoin.Block
-				if err == nil {
+				if err != nil {
+					err = &sourceError{fmt.Errorf("read block at height %d: %w", j.height, err)}
+				} else {
 					blk, err = bitcoin.DecodeBlock(raw, j.height)
 					if l, ok := src.(locator); ok && err != nil {
 						err = fmt.Errorf("%s: %w", l.Locate(j.height), err)

@@ -25,7 +25,7 @@ func (ix *Indexer) rewind(ctx context.Context, srcTip int32) error {
 		}
 		hash, err := ix.src.HashAt(ctx, fork)
 		if err != nil {
-			return fmt.Errorf("source hash at height %d: %w", fork, err)
+			return &sourceError{fmt.Errorf("source hash at height %d: %w", fork, err)}
 		}
 		if hash == rec.Hash {
 			break

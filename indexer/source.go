@@ -17,3 +17,11 @@ type Source interface {
 	// ReadBlock returns the serialized block at height.
 	ReadBlock(ctx context.Context, height int32) ([]byte, error)
 }
+
+// sourceError marks a failure to read from the source (as opposed to bad
+// data or a storage failure). A follower waits and tries again after one.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+
+func (e *sourceError) Unwrap() error { return e.err }

@@ -144,8 +144,10 @@ func (s *RPCSource) callOnce(ctx context.Context, method string, out any, params
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("rpc %s to %s: %s: check the rpc user and password", method, s.url, resp.Status)
-	case resp.StatusCode >= 500 && len(data) == 0:
-		return fmt.Errorf("rpc %s to %s: %s: %w", method, s.url, resp.Status, errTransport)
+	case len(data) == 0:
+		// A node shutting down can answer with an empty body, whatever
+		// the status.
+		return fmt.Errorf("rpc %s to %s: %s with an empty reply: %w", method, s.url, resp.Status, errTransport)
 	}
 	var reply struct {
 		Result json.RawMessage `json:"result"`
@@ -171,14 +173,27 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
-// Tip returns the height and hash of the node's best block.
+// Tip returns the height and hash of the node's best block. Both come from
+// the same block, even while the node reorganizes.
 func (s *RPCSource) Tip(ctx context.Context) (int32, chainhash.Hash, error) {
-	var height int64
-	if err := s.call(ctx, "getblockcount", &height); err != nil {
+	var str string
+	if err := s.call(ctx, "getbestblockhash", &str); err != nil {
 		return 0, chainhash.Hash{}, err
 	}
-	hash, err := s.HashAt(ctx, int32(height))
-	return int32(height), hash, err
+	hash, err := chainhash.NewHashFromStr(str)
+	if err != nil {
+		return 0, chainhash.Hash{}, fmt.Errorf("rpc getbestblockhash: bad hash %q: %w", str, err)
+	}
+	var hdr struct {
+		Height *int32 `json:"height"`
+	}
+	if err := s.call(ctx, "getblockheader", &hdr, str, true); err != nil {
+		return 0, chainhash.Hash{}, fmt.Errorf("header of best block %s: %w", str, err)
+	}
+	if hdr.Height == nil || *hdr.Height < 0 {
+		return 0, chainhash.Hash{}, fmt.Errorf("rpc getblockheader %s: reply has no height", str)
+	}
+	return *hdr.Height, *hash, nil
 }
 
 // HashAt returns the hash of the node's best-chain block at height.
