@@ -49,5 +49,3 @@ func (c *addrCache) reset() {
 	c.young = make(map[string]storage.AddrID)
 	c.old = map[string]storage.AddrID{}
 }
-
-func (c *addrCache) len() int { return len(c.young) + len(c.old) }

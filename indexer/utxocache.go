@@ -90,5 +90,3 @@ func (c *utxoCache) reset() {
 	c.young = make(map[chainhash.Hash]*cachedTx)
 	c.old = map[chainhash.Hash]*cachedTx{}
 }
-
-func (c *utxoCache) len() int { return len(c.young) + len(c.old) }

@@ -150,12 +150,6 @@ func (b *Batch) DeleteTip(index string) {
 	b.del(b.key)
 }
 
-// PutMeta writes a free-form metadata value under config/<name>.
-func (b *Batch) PutMeta(name string, v []byte) {
-	b.key = MakeMetaKey(metaConfig + name).Encode(b.key[:0])
-	b.set(b.key, v)
-}
-
 // DeleteChainBlock removes everything the chain tables hold for the block
 // at height h, given its record and the state before it: the block rows,
 // its transactions with their inputs, outputs, txid rows and the spend rows

@@ -359,13 +359,10 @@ type MetaKey struct{ Name string }
 
 // Metadata names. They are part of the file format.
 const (
-	metaSchema = "schema"    // u32 schema version
-	metaChain  = "chain"     // "bitcoin/<network>"
-	metaState  = "state"     // ChainState
-	metaTipPre = "tip/"      // tip/<index> -> height u32, hash [32]
-	metaSource = "source/"   // source/<name> -> free-form notes about the source
-	metaConfig = "config/"   // config/<name> -> settings recorded with the index
-	metaDirty  = "dirtybulk" // present while a bulk load is between checkpoints
+	metaSchema = "schema" // u32 schema version
+	metaChain  = "chain"  // "bitcoin/<network>"
+	metaState  = "state"  // ChainState
+	metaTipPre = "tip/"   // tip/<index> -> height u32, hash [32]
 )
 
 // MakeMetaKey returns the key of metadata value name.

@@ -35,9 +35,6 @@ func (db *DB) Tip(index string) (Tip, bool, error) {
 	return t, err == nil, err
 }
 
-// Meta returns a metadata value written with Batch.PutMeta.
-func (db *DB) Meta(name string) ([]byte, error) { return db.getMeta(metaConfig + name) }
-
 // Block returns the record of the block at height h.
 func (db *DB) Block(h uint32) (BlockRecord, error) {
 	v, err := db.get(MakeBlockKey(h).Encode(nil))
