@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -60,6 +59,8 @@ var (
 	ErrOrphanBlocks = errors.New("blocks not connected to genesis")
 	// ErrHeightOutOfRange means a height is below zero or above the tip.
 	ErrHeightOutOfRange = errors.New("height outside the best chain")
+	// ErrClosed means a block was read after BlockFiles.Close.
+	ErrClosed = errors.New("block files are closed")
 )
 
 // FrameError is a problem found while scanning a blk*.dat file. Scanning a
@@ -97,14 +98,26 @@ type BlockLocation struct {
 
 // BlockFiles gives access to the blocks stored in Bitcoin Core blk*.dat
 // files, ordered along the best chain. Its methods are safe for concurrent
-// use, except that Close must not run concurrently with ReadBlock.
+// use. It opens files only to read blocks, and keeps a bounded number of
+// them open (see BlockFilesOptions), so that a blocks directory with more
+// files than the open-file limit can be read.
 type BlockFiles struct {
 	net      Network
 	files    []*blkFile
 	chain    []chainBlock
 	problems []error
 	orphans  int
-	closed   atomic.Bool
+	handles  handleCache
+}
+
+// BlockFilesOptions tunes OpenBlockFilesWithOptions. The zero value selects
+// the defaults.
+type BlockFilesOptions struct {
+	// MaxOpenFiles bounds how many blk files ReadBlock keeps open at
+	// once; the least recently used file is closed to open another, and
+	// readers wait while all open files are being read. Zero means
+	// DefaultMaxOpenFiles; it must not be negative.
+	MaxOpenFiles int
 }
 
 // chainBlock is one block of the best chain.
@@ -115,10 +128,10 @@ type chainBlock struct {
 	offset int64
 }
 
-// blkFile is one open blk file and the key its bytes are obfuscated with.
+// blkFile is one blk file, its size when it was scanned, and the key its
+// bytes are obfuscated with.
 type blkFile struct {
 	path  string
-	f     *os.File
 	size  int64
 	key   [8]byte
 	xored bool
@@ -126,7 +139,8 @@ type blkFile struct {
 
 // OpenBlockFiles scans the given paths (each a directory holding blk*.dat,
 // or a single file of any name) for framed blocks of network net and links
-// them into the best chain starting at net.Params.GenesisHash.
+// them into the best chain starting at net.Params.GenesisHash. It is
+// OpenBlockFilesWithOptions with the default options.
 //
 // In a directory only files named blk<digits>.dat are read, in numeric order.
 // A file xor.dat in the directory, or next to a single file, holds the key
@@ -135,25 +149,33 @@ type blkFile struct {
 // only on I/O errors, a malformed xor.dat, or when no block connected to
 // the genesis block is found.
 func OpenBlockFiles(ctx context.Context, net Network, paths ...string) (*BlockFiles, error) {
+	return OpenBlockFilesWithOptions(ctx, net, BlockFilesOptions{}, paths...)
+}
+
+// OpenBlockFilesWithOptions is OpenBlockFiles with options. The scan opens
+// one file at a time and closes it before the next; afterwards ReadBlock
+// opens files as it needs them, keeping at most opts.MaxOpenFiles open.
+func OpenBlockFilesWithOptions(ctx context.Context, net Network, opts BlockFilesOptions, paths ...string) (*BlockFiles, error) {
 	if net.Params == nil || net.Params.GenesisHash == nil {
 		return nil, fmt.Errorf("open block files: network %q has no parameters", net.Name)
 	}
 	if len(paths) == 0 {
 		return nil, errors.New("open block files: no paths given")
 	}
-	bf := &BlockFiles{net: net}
+	if opts.MaxOpenFiles < 0 {
+		return nil, fmt.Errorf("open block files: MaxOpenFiles %d is negative", opts.MaxOpenFiles)
+	}
+	maxOpen := opts.MaxOpenFiles
+	if maxOpen == 0 {
+		maxOpen = DefaultMaxOpenFiles
+	}
+	bf := &BlockFiles{net: net, handles: handleCache{max: maxOpen}}
 	sc := &blockScan{
 		net:   net,
 		magic: magicBytes(net),
 		index: newChainIndex(*net.Params.GenesisHash),
 		buf:   make([]byte, scanChunk),
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			_ = bf.Close()
-		}
-	}()
 
 	for _, p := range paths {
 		names, key, err := listBlockFiles(p)
@@ -164,17 +186,14 @@ func OpenBlockFiles(ctx context.Context, net Network, paths ...string) (*BlockFi
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("open block files: %w", err)
 			}
-			f, err := openBlkFile(name, key)
+			if len(bf.files) >= math.MaxInt32 {
+				return nil, errors.New("open block files: too many files")
+			}
+			f, err := sc.scanPath(ctx, int32(len(bf.files)), name, key)
 			if err != nil {
 				return nil, err
 			}
 			bf.files = append(bf.files, f)
-			if len(bf.files) > math.MaxInt32 {
-				return nil, errors.New("open block files: too many files")
-			}
-			if err := sc.scanFile(ctx, int32(len(bf.files)-1), f); err != nil {
-				return nil, err
-			}
 		}
 	}
 
@@ -205,24 +224,10 @@ func OpenBlockFiles(ctx context.Context, net Network, paths ...string) (*BlockFi
 	}
 
 	bf.chain = make([]chainBlock, len(res.chain))
-	used := make([]bool, len(bf.files))
 	for h, i := range res.chain {
 		loc := sc.locs[i]
 		bf.chain[h] = chainBlock{hash: sc.index.entries[i].hash, file: loc.file, size: loc.size, offset: loc.offset}
-		used[loc.file] = true
 	}
-	// Files that hold no block of the best chain are never read again.
-	var errs []error
-	for i, f := range bf.files {
-		if !used[i] && f.f != nil {
-			errs = append(errs, f.f.Close())
-			f.f = nil
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("open block files: %w", err)
-	}
-	ok = true
 	return bf, nil
 }
 
@@ -255,8 +260,10 @@ func (bf *BlockFiles) Location(height int32) (BlockLocation, error) {
 }
 
 // ReadBlock returns the serialized best-chain block at height, with any
-// obfuscation removed. It reads with ReadAt and may be called from many
-// goroutines at once.
+// obfuscation removed. It may be called from many goroutines at once. It
+// opens the block's file unless it is open already, and waits, until ctx
+// ends, while the most files allowed are open and all are being read.
+// After Close it fails with ErrClosed.
 func (bf *BlockFiles) ReadBlock(ctx context.Context, height int32) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("read block at height %d: %w", height, err)
@@ -265,12 +272,14 @@ func (bf *BlockFiles) ReadBlock(ctx context.Context, height int32) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	if bf.closed.Load() {
-		return nil, fmt.Errorf("read block at height %d: block files are closed", height)
-	}
 	f := bf.files[b.file]
+	h, err := bf.handles.acquire(ctx, b.file, f.path)
+	if err != nil {
+		return nil, fmt.Errorf("read block at height %d: %w", height, err)
+	}
+	defer bf.handles.release(h)
 	buf := make([]byte, b.size)
-	if err := f.readAt(buf, b.offset); err != nil {
+	if err := f.readAt(h.f, buf, b.offset); err != nil {
 		return nil, fmt.Errorf("read block at height %d: %w", height, err)
 	}
 	return buf, nil
@@ -285,20 +294,11 @@ func (bf *BlockFiles) Problems() []error { return slices.Clone(bf.problems) }
 // from the genesis block and so are not part of any chain.
 func (bf *BlockFiles) Orphans() int { return bf.orphans }
 
-// Close closes the blk files. Calls after the first do nothing.
+// Close closes the open blk files, after waiting for the reads in progress
+// to finish, and returns the errors of closing them joined. Later reads
+// fail with ErrClosed. Calls after the first do nothing.
 func (bf *BlockFiles) Close() error {
-	if bf.closed.Swap(true) {
-		return nil
-	}
-	var errs []error
-	for _, f := range bf.files {
-		if f.f != nil {
-			if err := f.f.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return bf.handles.close()
 }
 
 // at returns the best-chain block at height.
@@ -412,32 +412,39 @@ func readXorKey(dir string) (*[8]byte, error) {
 	return &key, nil
 }
 
-// openBlkFile opens one blk file for reading.
-func openBlkFile(path string, key *[8]byte) (*blkFile, error) {
+// scanPath opens the blk file at path, scans it as file number index and
+// closes it, so that only one file is open during OpenBlockFiles.
+func (s *blockScan) scanPath(ctx context.Context, index int32, path string, key *[8]byte) (_ *blkFile, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open block files: %w", err)
 	}
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("open block files: %w", cerr)
+		}
+	}()
 	st, err := f.Stat()
 	if err != nil {
-		_ = f.Close()
 		return nil, fmt.Errorf("open block files: %w", err)
 	}
 	if st.IsDir() {
-		_ = f.Close()
 		return nil, fmt.Errorf("open block files: %s is a directory, not a blk file", path)
 	}
-	b := &blkFile{path: path, f: f, size: st.Size()}
+	b := &blkFile{path: path, size: st.Size()}
 	if key != nil {
 		b.key, b.xored = *key, true
+	}
+	if err := s.scanFile(ctx, index, b, f); err != nil {
+		return nil, err
 	}
 	return b, nil
 }
 
-// readAt fills p from the file at off and removes the obfuscation. It fails
-// unless all of p can be read.
-func (b *blkFile) readAt(p []byte, off int64) error {
-	n, err := b.f.ReadAt(p, off)
+// readAt fills p from r, an open handle of the file, at off and removes the
+// obfuscation. It fails unless all of p can be read.
+func (b *blkFile) readAt(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
 	if n == len(p) {
 		err = nil
 	} else if err == nil || errors.Is(err, io.EOF) {
@@ -483,8 +490,10 @@ type blockScan struct {
 	problems []error
 	buf      []byte
 
-	// The chunk of the current file held in buf.
+	// The current file, an open handle of it, and the chunk of it held
+	// in buf.
 	file   *blkFile
+	r      io.ReaderAt
 	bufOff int64
 	bufLen int
 	// readLen is how much a read for a frame fetches, scanChunk or
@@ -505,7 +514,7 @@ func (s *blockScan) window(off int64, n int) ([]byte, error) {
 		want = max(rest, 0)
 	}
 	s.bufOff, s.bufLen = off, 0
-	if err := s.file.readAt(s.buf[:want], off); err != nil {
+	if err := s.file.readAt(s.r, s.buf[:want], off); err != nil {
 		return nil, err
 	}
 	s.bufLen = int(want)
@@ -548,8 +557,8 @@ func (s *blockScan) padWords(p []byte, off int64) int {
 	i := 0
 	for ; i+8 <= len(p); i += 8 {
 		w := binary.LittleEndian.Uint64(p[i:])
-		// Zeros that were obfuscated read back as the key, rotated to
-		// the offset.
+		// Plain zeros in an obfuscated file read back as the key,
+		// rotated to the offset.
 		if w != 0 && (!f.xored || w != bits.RotateLeft64(keyWord, -8*int((off+int64(i))&7))) {
 			break
 		}
@@ -562,10 +571,10 @@ func (s *blockScan) problem(off int64, kind error, format string, args ...any) {
 	s.problems = append(s.problems, &FrameError{File: s.file.path, Offset: off, Kind: kind, Detail: fmt.Sprintf(format, args...)})
 }
 
-// scanFile reads the frames of one file, recording each block's header and
-// location. It returns only I/O errors and cancellation.
-func (s *blockScan) scanFile(ctx context.Context, fileIndex int32, f *blkFile) error {
-	s.file, s.bufOff, s.bufLen, s.readLen = f, 0, 0, scanChunk
+// scanFile reads the frames of one file from r, recording each block's
+// header and location. It returns only I/O errors and cancellation.
+func (s *blockScan) scanFile(ctx context.Context, fileIndex int32, f *blkFile, r io.ReaderAt) error {
+	s.file, s.r, s.bufOff, s.bufLen, s.readLen = f, r, 0, 0, scanChunk
 	var frames int
 	for off := int64(0); off < f.size; {
 		if frames++; frames%4096 == 0 {

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -16,8 +18,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-	"runtime"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
@@ -290,8 +290,8 @@ func TestReadBlockConcurrent(t *testing.T) {
 	if err := bf.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bf.ReadBlock(ctx, 0); err == nil {
-		t.Fatal("ReadBlock after Close succeeded")
+	if _, err := bf.ReadBlock(ctx, 0); !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "height 0") {
+		t.Fatalf("ReadBlock after Close returned %v, want ErrClosed naming height 0", err)
 	}
 	if err := bf.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
@@ -736,6 +736,7 @@ func TestOpenBlockFilesErrors(t *testing.T) {
 		name  string
 		ctx   context.Context
 		net   Network
+		opts  BlockFilesOptions
 		paths []string
 		want  string
 		is    error
@@ -747,6 +748,7 @@ func TestOpenBlockFilesErrors(t *testing.T) {
 		{name: "no genesis", net: mainnet(t), paths: []string{noGenesis}, want: "4 blocks not connected to genesis", is: ErrOrphanBlocks},
 		{name: "no parameters", net: Network{Name: "bogus"}, paths: []string{good}, want: "bogus"},
 		{name: "canceled", ctx: canceled, net: mainnet(t), paths: []string{good}, is: context.Canceled},
+		{name: "negative MaxOpenFiles", net: mainnet(t), opts: BlockFilesOptions{MaxOpenFiles: -1}, paths: []string{good}, want: "MaxOpenFiles -1 is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -754,7 +756,7 @@ func TestOpenBlockFilesErrors(t *testing.T) {
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			bf, err := OpenBlockFiles(ctx, tt.net, tt.paths...)
+			bf, err := OpenBlockFilesWithOptions(ctx, tt.net, tt.opts, tt.paths...)
 			if err == nil {
 				bf.Close()
 				t.Fatal("OpenBlockFiles succeeded")
@@ -785,6 +787,277 @@ func TestBlockFilesZeroValue(t *testing.T) {
 	}
 }
 
+// splitFrames writes frames into n files blk00000.dat, blk00001.dat, ... of
+// dir, cut at random places, each followed by some zero padding as Bitcoin
+// Core leaves it, and obfuscated with key unless it is all zero. It returns
+// the files' paths and the index of the file holding each frame.
+func splitFrames(t testing.TB, dir string, frames []testFrame, n int, key [8]byte, rng *rand.Rand) ([]string, []int) {
+	t.Helper()
+	if n < 1 || n > len(frames) {
+		t.Fatalf("cannot split %d frames into %d files", len(frames), n)
+	}
+	cuts := rng.Perm(len(frames) - 1)[:n-1]
+	for i := range cuts {
+		cuts[i]++
+	}
+	slices.Sort(cuts)
+	cuts = append(cuts, len(frames))
+	var paths []string
+	fileOf := make([]int, len(frames))
+	start := 0
+	for i, end := range cuts {
+		data := concatFrames(frames[start:end])
+		obfuscate(data, key)
+		data = append(data, make([]byte, rng.IntN(3)*1000)...)
+		path := filepath.Join(dir, fmt.Sprintf("blk%05d.dat", i))
+		writeFile(t, path, data)
+		paths = append(paths, path)
+		for h := start; h < end; h++ {
+			fileOf[h] = i
+		}
+		start = end
+	}
+	if key != [8]byte{} {
+		writeFile(t, filepath.Join(dir, "xor.dat"), key[:])
+	}
+	return paths, fileOf
+}
+
+// openFilesUnder returns how many of the process's file descriptors refer
+// to files in dir. It skips the test where /proc/self/fd does not exist.
+func openFilesUnder(t testing.TB, dir string) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot list open files: %v", err)
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, real+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestBlockFilesManyFiles spreads the real blocks over many files, reads
+// every block from several goroutines in random order, and checks that no
+// more files are open than allowed.
+func TestBlockFilesManyFiles(t *testing.T) {
+	ctx := context.Background()
+	net := mainnet(t)
+	frames := realFrames(t)
+	single := openOK(t, net, realBlkPath(t))
+	want := make([][]byte, len(frames))
+	for h := range want {
+		raw, err := single.ReadBlock(ctx, int32(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(raw, frames[h].block()) {
+			t.Fatalf("single file: block %d differs from its frame", h)
+		}
+		want[h] = raw
+	}
+
+	tests := []struct {
+		name    string
+		files   int
+		maxOpen int
+		key     [8]byte
+		bound   int // the bound in effect
+	}{
+		{name: "24 files, 2 open", files: 24, maxOpen: 2, bound: 2},
+		{name: "24 obfuscated files, 2 open", files: 24, maxOpen: 2, key: [8]byte{0x5a, 0xf9, 0, 0x13, 0x77, 0xbe, 0x01, 0xd9}, bound: 2},
+		{name: "30 files, 1 open", files: 30, maxOpen: 1, bound: 1},
+		{name: "24 files, default bound", files: 24, bound: DefaultMaxOpenFiles},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(i)))
+			dir := t.TempDir()
+			paths, fileOf := splitFrames(t, dir, frames, tt.files, tt.key, rng)
+			bf, err := OpenBlockFilesWithOptions(ctx, net, BlockFilesOptions{MaxOpenFiles: tt.maxOpen}, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bf.Close()
+			if p := bf.Problems(); len(p) != 0 {
+				t.Fatalf("problems: %v", p)
+			}
+			if tip, hash := bf.Tip(); tip != int32(len(frames)-1) || hash != frames[len(frames)-1].hash() {
+				t.Fatalf("tip %d %s, want %d %s", tip, hash, len(frames)-1, frames[len(frames)-1].hash())
+			}
+			for h := range frames {
+				loc, err := bf.Location(int32(h))
+				if err != nil || loc.File != paths[fileOf[h]] {
+					t.Fatalf("Location(%d) = %+v %v, want file %s", h, loc, err, paths[fileOf[h]])
+				}
+			}
+			if n := openFilesUnder(t, dir); n != 0 {
+				t.Fatalf("%d blk files open after the scan, want 0", n)
+			}
+
+			const workers = 8
+			order := rng.Perm(len(frames))
+			var reads atomic.Int64
+			var wg sync.WaitGroup
+			for w := range workers {
+				wg.Go(func() {
+					for i := w; i < len(order); i += workers {
+						h := int32(order[i])
+						raw, err := bf.ReadBlock(ctx, h)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						if !bytes.Equal(raw, want[h]) {
+							t.Errorf("block %d: %d bytes differ from the single file's %d", h, len(raw), len(want[h]))
+							return
+						}
+						reads.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			if t.Failed() {
+				return
+			}
+			if n := reads.Load(); n != int64(len(frames)) {
+				t.Fatalf("%d blocks read, want %d", n, len(frames))
+			}
+
+			open, peak, opened := bf.handles.stats()
+			if peak != min(tt.files, tt.bound) {
+				t.Fatalf("at most %d files were open at once, want %d", peak, min(tt.files, tt.bound))
+			}
+			if open > tt.bound || openFilesUnder(t, dir) != open {
+				t.Fatalf("%d handles open, %d files open in the directory, want equal and at most %d", open, openFilesUnder(t, dir), tt.bound)
+			}
+			if tt.files <= tt.bound && opened != tt.files {
+				t.Fatalf("%d opens, want each of the %d files opened once", opened, tt.files)
+			}
+			if tt.files > tt.bound && opened <= tt.files {
+				t.Fatalf("%d opens of %d files, want files reopened after being closed to make room", opened, tt.files)
+			}
+
+			if err := bf.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := openFilesUnder(t, dir); n != 0 {
+				t.Fatalf("%d blk files open after Close", n)
+			}
+			if _, err := bf.ReadBlock(ctx, 5); !errors.Is(err, ErrClosed) {
+				t.Fatalf("ReadBlock after Close returned %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+// TestReadBlockFileChanged changes a blk file after the scan and before it
+// is first read: its blocks then fail with errors that name the file and
+// the height, and the blocks of other files are still read.
+func TestReadBlockFileChanged(t *testing.T) {
+	ctx := context.Background()
+	frames := realFrames(t)[:30]
+	tests := []struct {
+		name   string
+		change func(path string) error
+		is     error
+	}{
+		{name: "removed", change: os.Remove, is: fs.ErrNotExist},
+		{name: "truncated", change: func(path string) error {
+			// Blocks 10 and 11 stay whole.
+			return os.Truncate(path, int64(len(concatFrames(frames[10:12]))))
+		}, is: io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for i := range 3 {
+				writeFile(t, filepath.Join(dir, fmt.Sprintf("blk%05d.dat", i)), concatFrames(frames[10*i:10*i+10]))
+			}
+			bf, err := OpenBlockFilesWithOptions(ctx, mainnet(t), BlockFilesOptions{MaxOpenFiles: 2}, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer bf.Close()
+			changed := filepath.Join(dir, "blk00001.dat")
+			if err := tt.change(changed); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				_, err := bf.ReadBlock(ctx, 15)
+				if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), changed) || !strings.Contains(err.Error(), "height 15") {
+					t.Fatalf("ReadBlock(15) error %v, want %v naming %s and height 15", err, tt.is, changed)
+				}
+			}
+			for _, h := range []int32{5, 25} {
+				raw, err := bf.ReadBlock(ctx, h)
+				if err != nil || !bytes.Equal(raw, frames[h].block()) {
+					t.Fatalf("ReadBlock(%d) = %d bytes %v, want block %d", h, len(raw), err, h)
+				}
+			}
+			if open, _, _ := bf.handles.stats(); open > 2 {
+				t.Fatalf("%d files open, want at most 2", open)
+			}
+		})
+	}
+}
+
+// TestBlockFilesCloseWhileReading closes the files while goroutines read
+// them: every read returns the right block or ErrClosed, and Close leaves
+// no file open.
+func TestBlockFilesCloseWhileReading(t *testing.T) {
+	ctx := context.Background()
+	frames := realFrames(t)[:2000]
+	dir := t.TempDir()
+	splitFrames(t, dir, frames, 20, [8]byte{}, rand.New(rand.NewPCG(8, 9)))
+	bf, err := OpenBlockFilesWithOptions(ctx, mainnet(t), BlockFilesOptions{MaxOpenFiles: 3}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 8
+	var reads atomic.Int64
+	busy := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(10, uint64(w)))
+			for {
+				h := int32(rng.IntN(len(frames)))
+				raw, err := bf.ReadBlock(ctx, h)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil || !bytes.Equal(raw, frames[h].block()) {
+					t.Errorf("ReadBlock(%d) = %d bytes %v, want block %d", h, len(raw), err, h)
+					return
+				}
+				if reads.Add(1) == 500 {
+					close(busy)
+				}
+			}
+		})
+	}
+	<-busy
+	if err := bf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if open, peak, _ := bf.handles.stats(); open != 0 || peak > 3 {
+		t.Fatalf("after Close %d files open, at most %d were open at once; want 0 and at most 3", open, peak)
+	}
+	if n := openFilesUnder(t, dir); n != 0 {
+		t.Fatalf("%d blk files open after Close", n)
+	}
+	wg.Wait()
+}
+
 func FuzzBlockFiles(f *testing.F) {
 	frames := realFrames(f)
 	first := concatFrames(frames[:4])
@@ -813,13 +1086,6 @@ func FuzzBlockFiles(f *testing.F) {
 	path := filepath.Join(dir, "blk00000.dat")
 	keyPath := filepath.Join(dir, "xor.dat")
 	f.Fuzz(func(t *testing.T, data []byte, key uint64) {
-		tm := time.AfterFunc(3*time.Second, func() {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			os.WriteFile(fmt.Sprintf("/tmp/stack-%d.txt", os.Getpid()), buf[:n], 0o644)
-			os.WriteFile(fmt.Sprintf("/tmp/input-%d.bin", os.Getpid()), data, 0o644)
-		})
-		defer tm.Stop()
 		raw := slices.Clone(data)
 		if key != 0 {
 			k := [8]byte(binary.LittleEndian.AppendUint64(nil, key))
