@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerIndex(cmds)
 	c.registerQueries(cmds)
 	c.registerDemo(cmds)
+	c.registerSimulate(cmds)
 	c.registerBench(cmds)
 	c.registerDebug(cmds)
 

@@ -1,0 +1,70 @@
+package sim
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+)
+
+// TruthFile is the name of the ground-truth file Generate writes next to the
+// block files.
+const TruthFile = "truth.jsonl"
+
+// TruthRecord is one line of truth.jsonl: an address used in the chain and
+// the entity that owns it.
+type TruthRecord struct {
+	// Address is the regtest address string.
+	Address string `json:"address"`
+	// Entity names the owner, "w<n>" for wallets and "m<n>" for miners.
+	Entity string `json:"entity"`
+	// Kind is "wallet" or "miner".
+	Kind string `json:"kind"`
+}
+
+// truthWriter writes truth.jsonl, one JSON object per line.
+type truthWriter struct {
+	f    *os.File
+	w    *bufio.Writer
+	line []byte
+	n    int
+}
+
+// newTruthWriter creates the file at path, which must not exist.
+func newTruthWriter(path string) (*truthWriter, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create truth file: %w", err)
+	}
+	return &truthWriter{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+// write appends the record for address addr owned by e. Address strings
+// (base58 or bech32) and entity names never need JSON escaping.
+func (t *truthWriter) write(addr string, e *entity) error {
+	l := t.line[:0]
+	l = append(l, `{"address":"`...)
+	l = append(l, addr...)
+	l = append(l, `","entity":"`...)
+	l = append(l, e.name...)
+	l = append(l, `","kind":"`...)
+	l = append(l, e.kind.String()...)
+	l = append(l, "\"}\n"...)
+	t.line = l
+	if _, err := t.w.Write(l); err != nil {
+		return fmt.Errorf("write %s line %d: %w", t.f.Name(), t.n+1, err)
+	}
+	t.n++
+	return nil
+}
+
+// close flushes and closes the file.
+func (t *truthWriter) close() error {
+	if err := t.w.Flush(); err != nil {
+		t.f.Close()
+		return fmt.Errorf("write %s: %w", t.f.Name(), err)
+	}
+	if err := t.f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", t.f.Name(), err)
+	}
+	return nil
+}
