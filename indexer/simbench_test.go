@@ -39,7 +39,7 @@ func BenchmarkIndexSimulated(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		ix, err := New(db, src, Config{OnCommit: func(p Progress) { txs, keys = p.Txs, p.Keys }})
+		ix, err := New(db, src, Config{FinalityDepth: 1, OnCommit: func(p Progress) { txs, keys = p.Txs, p.Keys }})
 		if err != nil {
 			b.Fatal(err)
 		}

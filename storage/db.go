@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -117,6 +118,16 @@ func (db *DB) Close() error { return db.pdb.Close() }
 // Flush writes the memtables to disk, so that everything committed so far
 // survives even the loss of the write-ahead log.
 func (db *DB) Flush() error { return db.pdb.Flush() }
+
+// Compact compacts the whole database, as after a bulk load, so that its
+// size on disk and its read cost reflect the data rather than the history
+// of writes.
+func (db *DB) Compact(ctx context.Context) error {
+	if err := db.pdb.Compact(ctx, []byte{0}, []byte{0xff, 0xff}, true); err != nil {
+		return fmt.Errorf("storage: compact %s: %w", db.dir, err)
+	}
+	return nil
+}
 
 // DiskUsage returns the bytes the database occupies on disk.
 func (db *DB) DiskUsage() uint64 { return db.pdb.Metrics().DiskSpaceUsage() }
