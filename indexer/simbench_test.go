@@ -7,7 +7,6 @@ import (
 
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/chains/bitcoin/sim"
-	"github.com/spoorhq/spoor/storage"
 )
 
 // BenchmarkIndexSimulated indexes a simulated regtest chain with
@@ -29,27 +28,5 @@ func BenchmarkIndexSimulated(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer bf.Close()
-	src := bitcoin.FileSource{Files: bf}
-	var txs, keys uint64
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		db, err := storage.Open(b.TempDir(), "bitcoin/regtest", nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		ix, err := New(db, src, Config{FinalityDepth: 1, OnCommit: func(p Progress) { txs, keys = p.Txs, p.Keys }})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := ix.Run(ctx); err != nil {
-			b.Fatal(err)
-		}
-		b.StopTimer()
-		db.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(txs)*float64(b.N)/b.Elapsed().Seconds(), "tx/s")
-	b.ReportMetric(float64(keys)/float64(txs), "keys/tx")
+	benchIndex(b, bitcoin.FileSource{Files: bf}, "bitcoin/regtest")
 }
