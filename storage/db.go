@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -63,6 +64,9 @@ func Open(dir, chain string, opts *Options) (*DB, error) {
 		}
 	}
 	pdb, err := pebble.Open(dir, popts)
+	if errors.Is(err, syscall.EAGAIN) {
+		return nil, fmt.Errorf("storage: open %s: the index is in use by another process (a running indexer holds it until it stops): %w", dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
