@@ -23,6 +23,7 @@ type Indexer struct {
 	srcTip     int32
 	target     int32  // last height of the current sync
 	keys       uint64 // keys committed since New
+	stalls     int    // rounds in a row that connected nothing
 }
 
 // New returns an indexer writing to db from src. indexes are the indexes
@@ -128,14 +129,36 @@ func (ix *Indexer) step(ctx context.Context) (bool, error) {
 	err = ix.sync(ctx, from, target)
 	var nc *errNotConnecting
 	if errors.As(err, &nc) {
+		// Usually the source reorganized while we read it, and the next
+		// round's rewind takes care of it. A source that keeps serving a
+		// block that does not build on its own previous block is broken.
+		if ix.Height() >= from {
+			ix.stalls = 0
+		}
+		ix.stalls++
+		if ix.stalls > maxStalls {
+			return false, fmt.Errorf("the source keeps serving a block that does not build on its own chain: %w", err)
+		}
 		ix.cfg.Logger.Warn("source reorganized during sync", "detail", nc.Error())
+		if ix.stalls > 1 {
+			select {
+			case <-ctx.Done():
+				return false, ctx.Err()
+			case <-time.After(ix.cfg.PollInterval):
+			}
+		}
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	ix.stalls = 0
 	return ix.Height() >= target, nil
 }
+
+// maxStalls is how many rounds in a row may fail to connect a block before
+// the source is declared broken.
+const maxStalls = 10
 
 // sync connects the blocks from..to. If connecting a block fails, the
 // blocks before it are connected and committed and the error is returned.

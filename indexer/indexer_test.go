@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -356,6 +357,38 @@ func TestFollowRetriesSourceErrors(t *testing.T) {
 	runIndexer(t, fresh, &memSource{blocks: real}, Config{})
 	if a, b := dump(t, db), dump(t, fresh); a != b {
 		t.Fatalf("followed index differs:\n%s", firstDiff(a, b))
+	}
+}
+
+// TestSourceServingDisconnectedBlock serves a block whose parent is not the
+// source's own previous block: the indexer must give up with an error, not
+// retry forever.
+func TestSourceServingDisconnectedBlock(t *testing.T) {
+	real := realBlocks(t, openMainnetFiles(t), 60)
+	bad := forkBlocks(t, real, real, 50, 50)[50]
+	var hdr wire.BlockHeader
+	if err := hdr.Deserialize(bytes.NewReader(bad)); err != nil {
+		t.Fatal(err)
+	}
+	// Point block 50 at block 48 and keep it otherwise valid.
+	hdr.PrevBlock = blockHash(real[48])
+	var buf bytes.Buffer
+	if err := hdr.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	blocks := append([][]byte(nil), real[:50]...)
+	blocks = append(blocks, append(buf.Bytes(), bad[80:]...))
+	db := openDB(t)
+	ix, err := New(db, &memSource{blocks: blocks}, Config{PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ix.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "does not build on its own chain") {
+		t.Fatalf("Run = %v", err)
+	}
+	if tip, _, _ := db.Tip(ChainIndexName); tip.Height != 49 {
+		t.Fatalf("tip = %d, want 49", tip.Height)
 	}
 }
 
