@@ -72,6 +72,8 @@ func openBitcoinSource(ctx context.Context, cfg Config, net bitcoin.Network) (in
 	switch {
 	case hasFiles && hasRPC:
 		return nil, nil, nil, errors.New("give either --blocks or --rpc, not both")
+	case hasFiles && cfg.Index.Follow:
+		return nil, nil, nil, errors.New("--follow needs --rpc: block files are scanned once, so new blocks would never be seen")
 	case hasFiles:
 		bf, err := bitcoin.OpenBlockFiles(ctx, net, cfg.Bitcoin.Blocks...)
 		if err != nil {

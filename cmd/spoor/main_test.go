@@ -139,6 +139,7 @@ func TestBadInput(t *testing.T) {
 		{"no index", []string{"stats", "--datadir", t.TempDir()}, 1, "no Bitcoin index"},
 		{"unknown network", []string{"index", "bitcoin", "--network", "dogecoin", "--blocks", "x", "--datadir", t.TempDir()}, 1, `unknown bitcoin network "dogecoin"`},
 		{"no source", []string{"index", "bitcoin", "--datadir", t.TempDir()}, 1, "--blocks"},
+		{"follow block files", []string{"index", "bitcoin", "--blocks", "x", "--follow", "--datadir", t.TempDir()}, 1, "--follow needs --rpc"},
 		{"bad rpc url", []string{"index", "bitcoin", "--rpc", "localhost", "--datadir", t.TempDir()}, 1, `rpc url "localhost"`},
 		{"unknown config key", []string{"--config", bad, "stats"}, 2, "workerz"},
 		{"unknown command", []string{"frobnicate"}, 2, "frobnicate"},
