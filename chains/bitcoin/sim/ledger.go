@@ -16,12 +16,18 @@ const (
 	kindWallet entityKind = iota
 	// kindMiner is a miner or mining pool that receives coinbases.
 	kindMiner
+	// kindExchange is one part (deposit, hot, cold or change wallet) of an
+	// exchange; see exchange.go.
+	kindExchange
 )
 
 // String returns the kind as written to truth.jsonl.
 func (k entityKind) String() string {
-	if k == kindMiner {
+	switch k {
+	case kindMiner:
 		return "miner"
+	case kindExchange:
+		return "exchange"
 	}
 	return "wallet"
 }
@@ -74,6 +80,12 @@ type entity struct {
 	funded int32
 	// touched is the last height at which the entity's coins changed.
 	touched int32
+	// role is the part an exchange entity plays ("deposit", "hot",
+	// "cold" or "change"); empty for other entities.
+	role string
+	// depositor holds, for an exchange's deposit entity, the customer
+	// each address was handed out to, by address index.
+	depositor []*entity
 }
 
 // addrRef names one address of one entity.

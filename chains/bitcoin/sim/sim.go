@@ -29,6 +29,10 @@ type Options struct {
 	// once the economy has ramped up. Zero means 2000, like mainnet. The
 	// consensus weight limit may cut blocks shorter.
 	TxsPerBlock int
+	// Exchanges is the number of exchanges (see exchange.go). Zero means
+	// the default: 3 when Txs is at least 10,000, otherwise 1. A negative
+	// value means no exchanges at all.
+	Exchanges int
 	// Workers is the number of goroutines that derive keys and sign. Zero
 	// means runtime.NumCPU(). It does not affect the output.
 	Workers int
@@ -93,6 +97,14 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.TxsPerBlock < 0 {
 		return o, fmt.Errorf("options: TxsPerBlock must be positive, got %d", o.TxsPerBlock)
+	}
+	switch {
+	case o.Exchanges == 0 && o.Txs >= 10_000:
+		o.Exchanges = 3
+	case o.Exchanges == 0:
+		o.Exchanges = 1
+	case o.Exchanges < 0:
+		o.Exchanges = 0
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
@@ -164,13 +176,18 @@ func newGenerator(opts Options, bw *blockWriter, tw *truthWriter) *generator {
 	rng := rand.New(rand.NewPCG(opts.Seed, pcgStream))
 	l := newLedger(params, opts.Seed, rng, opts.Wallets, len(minerShares))
 	maturity := int32(params.CoinbaseMaturity)
+	actors := []actor{mining{maturity: maturity}}
+	for _, x := range newExchanges(l, rng, opts.Exchanges) {
+		actors = append(actors, x)
+	}
+	actors = append(actors, everyday{})
 	return &generator{
 		opts:     opts,
 		params:   params,
 		rng:      rng,
 		ledger:   l,
 		signer:   &signer{params: params, keys: l.keys, workers: opts.Workers},
-		actors:   []actor{mining{maturity: maturity}, everyday{}},
+		actors:   actors,
 		bw:       bw,
 		tw:       tw,
 		spacing:  spacing(opts, maturity),
@@ -258,7 +275,7 @@ func (g *generator) block(ctx context.Context, height int32) (int, error) {
 		return 0, err
 	}
 	for i, r := range l.fresh {
-		if err := g.tw.write(names[i], r.owner); err != nil {
+		if err := g.tw.write(names[i], r); err != nil {
 			return 0, err
 		}
 	}

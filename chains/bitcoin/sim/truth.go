@@ -15,10 +15,19 @@ const TruthFile = "truth.jsonl"
 type TruthRecord struct {
 	// Address is the regtest address string.
 	Address string `json:"address"`
-	// Entity names the owner, "w<n>" for wallets and "m<n>" for miners.
+	// Entity names the owner: "w<n>" for wallets, "m<n>" for miners and
+	// "x<n>" for exchanges.
 	Entity string `json:"entity"`
-	// Kind is "wallet" or "miner".
+	// Kind is "wallet", "miner" or "exchange".
 	Kind string `json:"kind"`
+	// Role is set for exchange addresses only: "deposit" for the address
+	// handed out to one customer, "hot" for the hot wallet that sweeps
+	// deposits and pays withdrawals, "change" for fresh change addresses
+	// of withdrawals and "cold" for cold storage.
+	Role string `json:"role,omitempty"`
+	// Customer is set for deposit addresses only and names the wallet
+	// ("w<n>") the address was handed out to.
+	Customer string `json:"customer,omitempty"`
 }
 
 // truthWriter writes truth.jsonl, one JSON object per line.
@@ -38,9 +47,10 @@ func newTruthWriter(path string) (*truthWriter, error) {
 	return &truthWriter{f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
 }
 
-// write appends the record for address addr owned by e. Address strings
-// (base58 or bech32) and entity names never need JSON escaping.
-func (t *truthWriter) write(addr string, e *entity) error {
+// write appends the record for address addr, which is r. Address strings
+// (base58 or bech32), entity names and roles never need JSON escaping.
+func (t *truthWriter) write(addr string, r addrRef) error {
+	e := r.owner
 	l := t.line[:0]
 	l = append(l, `{"address":"`...)
 	l = append(l, addr...)
@@ -48,6 +58,14 @@ func (t *truthWriter) write(addr string, e *entity) error {
 	l = append(l, e.name...)
 	l = append(l, `","kind":"`...)
 	l = append(l, e.kind.String()...)
+	if e.role != "" {
+		l = append(l, `","role":"`...)
+		l = append(l, e.role...)
+	}
+	if int(r.index) < len(e.depositor) && e.depositor[r.index] != nil {
+		l = append(l, `","customer":"`...)
+		l = append(l, e.depositor[r.index].name...)
+	}
 	l = append(l, "\"}\n"...)
 	t.line = l
 	if _, err := t.w.Write(l); err != nil {

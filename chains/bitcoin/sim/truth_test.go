@@ -52,8 +52,11 @@ func TestTruthCoversOutputs(t *testing.T) {
 			t.Fatalf("address %s listed twice", r.Address)
 		}
 		wantKind := "wallet"
-		if strings.HasPrefix(r.Entity, "m") {
+		switch {
+		case strings.HasPrefix(r.Entity, "m"):
 			wantKind = "miner"
+		case strings.HasPrefix(r.Entity, "x"):
+			wantKind = "exchange"
 		}
 		if r.Kind != wantKind {
 			t.Fatalf("address %s of %s has kind %q, want %q", r.Address, r.Entity, r.Kind, wantKind)
