@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spoorhq/spoor/api"
 	"github.com/spoorhq/spoor/chains/bitcoin"
@@ -71,7 +72,7 @@ func (c *cli) demo(ctx context.Context, cfg Config) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "\naddress %s (also paid as the P2PK key %s): %d transactions from block %d to %d, received %s BTC, sent %s BTC, balance %s BTC\n",
-		a.Address, a.Linked, a.TxCount, a.FirstSeen, a.LastSeen, btc(a.ReceivedSat), btc(a.SentSat), btc(uint64(a.BalanceSat)))
+		a.Address, strings.Join(a.Linked, ", "), a.TxCount, a.FirstSeen, a.LastSeen, btc(a.ReceivedSat), btc(a.SentSat), btc(uint64(a.BalanceSat)))
 	fmt.Fprintf(c.stdout, "\nnext: spoor stats --datadir %s, spoor address ADDR --datadir %s --json, spoor tx TXID --datadir %s\n", cfg.DataDir, cfg.DataDir, cfg.DataDir)
 	return nil
 }
