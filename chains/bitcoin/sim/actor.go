@@ -42,6 +42,9 @@ type txPlan struct {
 	bip69    bool // sort inputs and outputs as in BIP 69 when building
 	ins      []plannedInput
 	outs     []plannedOutput
+	// protocol names the CoinJoin protocol of the transaction for the
+	// ground truth (see coinjoin.go); empty for other transactions.
+	protocol string
 
 	// Set by the signer.
 	msg         *wire.MsgTx

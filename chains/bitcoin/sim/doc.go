@@ -7,15 +7,17 @@
 // maturity, segwit witness commitments and real ECDSA and Schnorr signatures.
 // btcd's own validation code accepts every block (see sim_test.go).
 //
-// The economy is a population of entities (ordinary wallets, miners and
-// exchanges with deposit, hot, change and cold addresses; see exchange.go)
-// whose behaviour is drawn from a seed. Each block, every actor plans its
+// The economy is a population of entities (ordinary wallets, miners,
+// exchanges with deposit, hot, change and cold addresses, see exchange.go,
+// and CoinJoin coordinators whose Whirlpool, Wasabi 2 and JoinMarket rounds
+// some wallets join, see coinjoin.go) whose behaviour is drawn from a seed. Each block, every actor plans its
 // transactions from a single seeded PRNG; signing then runs in parallel and
 // cannot change the result, so the same options always produce the same
 // bytes. Next to the block files, truth.jsonl names the owner of every address
-// used, which is the ground truth for clustering and tracing tests.
+// used and lists every CoinJoin transaction, which is the ground truth for
+// clustering and tracing tests.
 //
-// New behaviours (CoinJoins, laundering patterns) are meant to be added as
+// New behaviours (laundering patterns, for example) are meant to be added as
 // further actors: an actor plans transactions against the shared ledger
 // through a blockBuilder and the generator does the rest.
 package sim

@@ -19,6 +19,9 @@ const (
 	// kindExchange is one part (deposit, hot, cold or change wallet) of an
 	// exchange; see exchange.go.
 	kindExchange
+	// kindCoordinator is a CoinJoin coordinator that collects fees; see
+	// coinjoin.go.
+	kindCoordinator
 )
 
 // String returns the kind as written to truth.jsonl.
@@ -28,6 +31,8 @@ func (k entityKind) String() string {
 		return "miner"
 	case kindExchange:
 		return "exchange"
+	case kindCoordinator:
+		return "coordinator"
 	}
 	return "wallet"
 }

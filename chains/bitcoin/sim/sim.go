@@ -33,6 +33,11 @@ type Options struct {
 	// the default: 3 when Txs is at least 10,000, otherwise 1. A negative
 	// value means no exchanges at all.
 	Exchanges int
+	// CoinJoins is the number of CoinJoin transactions (Whirlpool Tx0s
+	// and mixes, Wasabi 2 rounds and JoinMarket joins; see coinjoin.go)
+	// per 1,000 transactions. Zero means the default: 10 when Txs is at
+	// least 10,000, otherwise none. A negative value means none.
+	CoinJoins int
 	// Workers is the number of goroutines that derive keys and sign. Zero
 	// means runtime.NumCPU(). It does not affect the output.
 	Workers int
@@ -53,8 +58,8 @@ type Summary struct {
 	// Txs, Inputs and Outputs count non-coinbase transactions and their
 	// inputs and outputs.
 	Txs, Inputs, Outputs int
-	// Addresses is the number of addresses created, one per line of the
-	// truth file.
+	// Addresses is the number of addresses created, one per address line
+	// of the truth file (the file also has a line per CoinJoin).
 	Addresses int
 	// Bytes is the total size of the block files.
 	Bytes int64
@@ -105,6 +110,12 @@ func (o Options) withDefaults() (Options, error) {
 		o.Exchanges = 1
 	case o.Exchanges < 0:
 		o.Exchanges = 0
+	}
+	switch {
+	case o.CoinJoins == 0 && o.Txs >= 10_000:
+		o.CoinJoins = defaultCoinJoins
+	case o.CoinJoins < 0:
+		o.CoinJoins = 0
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
@@ -179,6 +190,9 @@ func newGenerator(opts Options, bw *blockWriter, tw *truthWriter) *generator {
 	actors := []actor{mining{maturity: maturity}}
 	for _, x := range newExchanges(l, rng, opts.Exchanges) {
 		actors = append(actors, x)
+	}
+	if cj := newCoinJoins(l, rng, opts.CoinJoins); cj != nil {
+		actors = append(actors, cj)
 	}
 	actors = append(actors, everyday{})
 	return &generator{
@@ -277,6 +291,13 @@ func (g *generator) block(ctx context.Context, height int32) (int, error) {
 	for i, r := range l.fresh {
 		if err := g.tw.write(names[i], r); err != nil {
 			return 0, err
+		}
+	}
+	for _, p := range b.plans {
+		if p.protocol != "" {
+			if err := g.tw.writeTx(p.txid.String(), p.protocol); err != nil {
+				return 0, err
+			}
 		}
 	}
 

@@ -65,7 +65,7 @@ func generate(t testing.TB, opts Options) *testChain {
 	t.Helper()
 	generated.Lock()
 	defer generated.Unlock()
-	key := fmt.Sprintf("%d/%d/%d/%d/%d", opts.Seed, opts.Txs, opts.TxsPerBlock, opts.Wallets, opts.Exchanges)
+	key := fmt.Sprintf("%d/%d/%d/%d/%d/%d", opts.Seed, opts.Txs, opts.TxsPerBlock, opts.Wallets, opts.Exchanges, opts.CoinJoins)
 	if c, ok := generated.chains[key]; ok {
 		return c
 	}

@@ -11,14 +11,17 @@ import (
 const TruthFile = "truth.jsonl"
 
 // TruthRecord is one line of truth.jsonl: an address used in the chain and
-// the entity that owns it.
+// the entity that owns it, or, when Txid is set, a CoinJoin transaction.
 type TruthRecord struct {
 	// Address is the regtest address string.
 	Address string `json:"address"`
 	// Entity names the owner: "w<n>" for wallets, "m<n>" for miners and
-	// "x<n>" for exchanges.
+	// "x<n>" for exchanges and "c<n>" for CoinJoin coordinators.
 	Entity string `json:"entity"`
-	// Kind is "wallet", "miner" or "exchange".
+	// Kind is "wallet", "miner", "exchange" or "coordinator" for address
+	// lines, and "coinjoin" or "coinjoin-tx0" (a Whirlpool Tx0, which
+	// prepares coins for mixing but is not a CoinJoin itself) for
+	// transaction lines.
 	Kind string `json:"kind"`
 	// Role is set for exchange addresses only: "deposit" for the address
 	// handed out to one customer, "hot" for the hot wallet that sweeps
@@ -28,6 +31,12 @@ type TruthRecord struct {
 	// Customer is set for deposit addresses only and names the wallet
 	// ("w<n>") the address was handed out to.
 	Customer string `json:"customer,omitempty"`
+	// Txid is set on transaction lines only and is the transaction id in
+	// the usual reversed hex form.
+	Txid string `json:"txid,omitempty"`
+	// Protocol is set on transaction lines only: "whirlpool-tx0",
+	// "whirlpool-mix", "wasabi2" or "joinmarket".
+	Protocol string `json:"protocol,omitempty"`
 }
 
 // truthWriter writes truth.jsonl, one JSON object per line.
@@ -66,6 +75,29 @@ func (t *truthWriter) write(addr string, r addrRef) error {
 		l = append(l, `","customer":"`...)
 		l = append(l, e.depositor[r.index].name...)
 	}
+	l = append(l, "\"}\n"...)
+	t.line = l
+	if _, err := t.w.Write(l); err != nil {
+		return fmt.Errorf("write %s line %d: %w", t.f.Name(), t.n+1, err)
+	}
+	t.n++
+	return nil
+}
+
+// writeTx appends the line for CoinJoin transaction txid of the given
+// protocol. Transaction lines have no address.
+func (t *truthWriter) writeTx(txid, protocol string) error {
+	kind := "coinjoin"
+	if protocol == protoTx0 {
+		kind = "coinjoin-tx0"
+	}
+	l := t.line[:0]
+	l = append(l, `{"txid":"`...)
+	l = append(l, txid...)
+	l = append(l, `","kind":"`...)
+	l = append(l, kind...)
+	l = append(l, `","protocol":"`...)
+	l = append(l, protocol...)
 	l = append(l, "\"}\n"...)
 	t.line = l
 	if _, err := t.w.Write(l); err != nil {
