@@ -22,6 +22,8 @@ func (c *cli) registerSimulate(cmds map[string]func(context.Context, Config) err
 	btc.Flag("wallets", "Ordinary wallets (default: txs/20, at least 50).").IntVar(&opts.Wallets)
 	btc.Flag("txs-per-block", "Transactions per block (default 2000).").IntVar(&opts.TxsPerBlock)
 	btc.Flag("workers", "Signing goroutines (default: one per core).").IntVar(&opts.Workers)
+	btc.Flag("exchanges", "Exchanges (default: 3 from 10,000 txs, else 1; negative: none).").IntVar(&opts.Exchanges)
+	btc.Flag("coinjoins", "CoinJoin transactions per 1,000 (default: 10 from 10,000 txs, else none; negative: none).").IntVar(&opts.CoinJoins)
 	cmds[btc.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		return c.simulateBitcoin(ctx, out, opts)
 	}
