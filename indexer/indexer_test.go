@@ -93,6 +93,12 @@ func TestIndexMainnetHistory(t *testing.T) {
 	if b11111.Hash != mustHash(t, "0000000069e244f73d78e8fd29ba2fd2ed618bd6fa2ee92559f542fdb26e7c1d") {
 		t.Fatalf("block 11111 hash %x is not the checkpoint", b11111.Hash)
 	}
+	if h, err := db.BlockHeight(b11111.Hash); err != nil || h != 11111 {
+		t.Fatalf("height of the block 11111 hash = %d %v", h, err)
+	}
+	if _, err := db.BlockHeight([32]byte{1}); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("height of an unknown hash: %v, want ErrNotFound", err)
+	}
 	st, err := db.State()
 	if err != nil {
 		t.Fatal(err)

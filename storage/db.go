@@ -113,9 +113,6 @@ func (db *DB) checkStamp(readOnly bool) error {
 // Chain returns the chain this index holds, such as "bitcoin/mainnet".
 func (db *DB) Chain() string { return db.chain }
 
-// Dir returns the directory of the database.
-func (db *DB) Dir() string { return db.dir }
-
 // Close closes the database.
 func (db *DB) Close() error { return db.pdb.Close() }
 
@@ -135,9 +132,6 @@ func (db *DB) Compact(ctx context.Context) error {
 
 // DiskUsage returns the bytes the database occupies on disk.
 func (db *DB) DiskUsage() uint64 { return db.pdb.Metrics().DiskSpaceUsage() }
-
-// Metrics returns Pebble's metrics snapshot.
-func (db *DB) Metrics() *pebble.Metrics { return db.pdb.Metrics() }
 
 // get returns a copy of the value of key, or ErrNotFound.
 func (db *DB) get(key []byte) ([]byte, error) {
