@@ -1,0 +1,152 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/spoorhq/spoor/storage"
+)
+
+// Risk levels, in increasing order.
+const (
+	RiskNone   = "none"
+	RiskLow    = "low"
+	RiskMedium = "medium"
+	RiskHigh   = "high"
+	RiskSevere = "severe"
+)
+
+var riskRank = map[string]int{RiskNone: 0, RiskLow: 1, RiskMedium: 2, RiskHigh: 3, RiskSevere: 4}
+
+// RiskRule raises the risk level when exposure to a category reaches a
+// share of the screened value.
+type RiskRule struct {
+	// Code is the reason code reported when the rule fires.
+	Code string `yaml:"code" json:"code"`
+	// Categories the rule counts together.
+	Categories []string `yaml:"categories" json:"categories"`
+	// Direct counts only direct exposure; otherwise direct and indirect.
+	Direct bool `yaml:"direct" json:"direct"`
+	// MinShare is the share of the screened value (0..1) at or above
+	// which the rule fires; 0 fires on any exposure at all.
+	MinShare float64 `yaml:"min_share" json:"min_share"`
+	// Level is the risk level the rule sets.
+	Level string `yaml:"level" json:"level"`
+}
+
+// DefaultRiskRules is the policy used when none is configured. Sanctions
+// and the gravest abuse categories fire on any direct contact; the others
+// need a share of the value.
+func DefaultRiskRules() []RiskRule {
+	grave := []string{"sanction", "terrorism", "terrorism_financing", "human_trafficking", "child_sexual_abuse"}
+	illicit := []string{"ransomware", "scam", "market", "hacking", "service_hack", "phishing", "extortion", "drugs", "weapons", "money_laundering"}
+	return []RiskRule{
+		{Code: "SANCTIONS_DIRECT", Categories: []string{"sanction"}, Direct: true, MinShare: 0, Level: RiskSevere},
+		{Code: "GRAVE_ABUSE_DIRECT", Categories: grave[1:], Direct: true, MinShare: 0, Level: RiskSevere},
+		{Code: "SANCTIONS_INDIRECT", Categories: []string{"sanction"}, MinShare: 0.001, Level: RiskHigh},
+		{Code: "GRAVE_ABUSE_INDIRECT", Categories: grave[1:], MinShare: 0.01, Level: RiskHigh},
+		{Code: "ILLICIT_DIRECT", Categories: illicit, Direct: true, MinShare: 0.01, Level: RiskHigh},
+		{Code: "ILLICIT_INDIRECT", Categories: illicit, MinShare: 0.05, Level: RiskMedium},
+		{Code: "MIXER_DIRECT", Categories: []string{"mixing_service", "coinjoin"}, Direct: true, MinShare: 0.05, Level: RiskHigh},
+		{Code: "MIXER_INDIRECT", Categories: []string{"mixing_service", "coinjoin"}, MinShare: 0.1, Level: RiskMedium},
+		{Code: "GAMBLING", Categories: []string{"gambling"}, MinShare: 0.2, Level: RiskLow},
+	}
+}
+
+// CheckRiskRules reports the first malformed rule.
+func CheckRiskRules(rules []RiskRule) error {
+	for i, r := range rules {
+		if _, ok := riskRank[r.Level]; !ok || r.Level == RiskNone {
+			return fmt.Errorf("risk rule %d (%s): unknown level %q (want low, medium, high or severe)", i, r.Code, r.Level)
+		}
+		if r.Code == "" || len(r.Categories) == 0 {
+			return fmt.Errorf("risk rule %d: needs a code and categories", i)
+		}
+		if r.MinShare < 0 || r.MinShare > 1 {
+			return fmt.Errorf("risk rule %d (%s): min_share %v outside 0..1", i, r.Code, r.MinShare)
+		}
+	}
+	return nil
+}
+
+// Screening is the result of screening one address: its exposure in both
+// directions, a risk level and the reasons for it.
+type Screening struct {
+	Address   string    `json:"address"`
+	Tags      []Tag     `json:"tags,omitempty"`
+	Risk      string    `json:"risk"`
+	Reasons   []Reason  `json:"reasons"`
+	Receiving *Exposure `json:"receiving"`
+	Sending   *Exposure `json:"sending"`
+	Partial   bool      `json:"partial"`
+}
+
+// Reason is one fired risk rule with the figure that fired it.
+type Reason struct {
+	Code      string  `json:"code"`
+	Level     string  `json:"level"`
+	Direction string  `json:"direction"`
+	Category  string  `json:"category"`
+	Share     float64 `json:"share"`
+	Amount    uint64  `json:"amount"`
+}
+
+// Screen measures the address's exposure both ways and applies the risk
+// rules (DefaultRiskRules if nil). The address's own labels count as
+// direct exposure: a sanctioned address is itself severe.
+func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule, lim ExposureLimits) (*Screening, error) {
+	if rules == nil {
+		rules = DefaultRiskRules()
+	}
+	s := &Screening{Tags: e.labels.Tags(id), Risk: RiskNone}
+	if e.names != nil {
+		name, err := e.names(id)
+		if err != nil {
+			return nil, fmt.Errorf("trace: address %d: %w", id, err)
+		}
+		s.Address = name
+	}
+	var err error
+	if s.Receiving, err = e.Exposure(ctx, id, Receiving, lim); err != nil {
+		return nil, err
+	}
+	if s.Sending, err = e.Exposure(ctx, id, Sending, lim); err != nil {
+		return nil, err
+	}
+	s.Partial = s.Receiving.Partial || s.Sending.Partial
+	for _, r := range rules {
+		for _, t := range s.Tags {
+			if contains(r.Categories, t.Category) {
+				s.fire(r, "self", t.Category, 1, 0)
+			}
+		}
+		for _, x := range []*Exposure{s.Receiving, s.Sending} {
+			for _, c := range r.Categories {
+				var amount uint64
+				var share float64
+				if d := x.Direct[c]; d != nil {
+					amount, share = d.Amount, d.Share
+				}
+				if in := x.Indirect[c]; in != nil && !r.Direct {
+					amount, share = amount+in.Amount, share+in.Share
+				}
+				if amount > 0 && share >= r.MinShare {
+					s.fire(r, x.Direction, c, share, amount)
+				}
+			}
+		}
+	}
+	sort.SliceStable(s.Reasons, func(i, j int) bool { return riskRank[s.Reasons[i].Level] > riskRank[s.Reasons[j].Level] })
+	if s.Risk == RiskNone && s.Receiving.Total+s.Sending.Total > 0 {
+		s.Risk = RiskLow
+	}
+	return s, nil
+}
+
+func (s *Screening) fire(r RiskRule, dir, cat string, share float64, amount uint64) {
+	s.Reasons = append(s.Reasons, Reason{Code: r.Code, Level: r.Level, Direction: dir, Category: cat, Share: share, Amount: amount})
+	if riskRank[r.Level] > riskRank[s.Risk] {
+		s.Risk = r.Level
+	}
+}

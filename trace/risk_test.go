@@ -1,0 +1,76 @@
+package trace
+
+import (
+	"context"
+	"testing"
+)
+
+func TestScreenRisk(t *testing.T) {
+	ctx := context.Background()
+	exch, byEntity := truthLabels(t)
+	// Call one exchange sanctioned instead, and screen its customers.
+	labels := MapLabels{}
+	for id, tags := range exch {
+		if tags[0].Entity == "x0" {
+			labels[id] = []Tag{{Entity: "x0", Category: "sanction", Source: "test", Confidence: 60}}
+		}
+	}
+	e := NewEngine(world.DB, labels, world.Namer())
+	seen := map[string]int{}
+	for w := 0; w < 60; w++ {
+		for _, id := range byEntity["w"+itoa(w)] {
+			s, err := e.Screen(ctx, id, nil, ExposureLimits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[s.Risk]++
+			direct := s.Sending.Direct["sanction"] != nil || s.Receiving.Direct["sanction"] != nil
+			if direct != (s.Risk == RiskSevere) {
+				t.Fatalf("address %s: direct sanctions contact %v but risk %s (%+v)", s.Address, direct, s.Risk, s.Reasons)
+			}
+			if direct && s.Reasons[0].Code != "SANCTIONS_DIRECT" {
+				t.Fatalf("first reason %+v", s.Reasons[0])
+			}
+		}
+	}
+	if seen[RiskSevere] == 0 || seen[RiskLow]+seen[RiskHigh] == 0 {
+		t.Fatalf("risk levels seen: %v", seen)
+	}
+	t.Logf("risk levels: %v", seen)
+
+	// A sanctioned address is itself severe.
+	for id := range labels {
+		s, err := e.Screen(ctx, id, nil, ExposureLimits{MaxSteps: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Risk != RiskSevere {
+			t.Fatalf("sanctioned address screened %s", s.Risk)
+		}
+		break
+	}
+}
+
+func TestCheckRiskRules(t *testing.T) {
+	tests := []struct {
+		name string
+		rule RiskRule
+		ok   bool
+	}{
+		{"good", RiskRule{Code: "X", Categories: []string{"scam"}, Level: RiskHigh}, true},
+		{"bad level", RiskRule{Code: "X", Categories: []string{"scam"}, Level: "critical"}, false},
+		{"none level", RiskRule{Code: "X", Categories: []string{"scam"}, Level: RiskNone}, false},
+		{"no categories", RiskRule{Code: "X", Level: RiskHigh}, false},
+		{"share above one", RiskRule{Code: "X", Categories: []string{"scam"}, Level: RiskHigh, MinShare: 2}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := CheckRiskRules([]RiskRule{tc.rule}); (err == nil) != tc.ok {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+	if err := CheckRiskRules(DefaultRiskRules()); err != nil {
+		t.Fatal(err)
+	}
+}
