@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -40,4 +41,19 @@ func ParseFile(ctx context.Context, path string, f Format, opts Options) (*Set, 
 		return s, nil, err
 	}
 	return nil, nil, fmt.Errorf("%s: unknown label format %q", path, f)
+}
+
+// DetectFile detects the format of the label file at path from its name
+// and first bytes.
+func DetectFile(path string) (Format, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	head, err := bufio.NewReaderSize(fh, detectBytes).Peek(detectBytes)
+	if err != nil && len(head) == 0 && err != io.EOF {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return DetectFormat(path, head)
 }
