@@ -10,7 +10,14 @@ import (
 // PutLabel writes a label and its row in the index of its pack. Writing a
 // label with the same subject, entity, category and source as a stored
 // one replaces it, so re-importing a file never duplicates labels.
+//
+// PutLabel panics if l.Validate fails: such a label is a programming
+// error, and writing it would leave a row no reader can decode. Callers
+// that take labels from outside validate them first.
 func (b *Batch) PutLabel(l *Label) {
+	if err := l.Validate(); err != nil {
+		panic(err)
+	}
 	k := l.Key()
 	b.key = k.Encode(b.key[:0])
 	b.val = l.EncodeValue(b.val[:0])

@@ -72,6 +72,42 @@ func (l *Label) Key() LabelKey {
 	return MakeAddressLabelKey(l.AddrClass, l.AddrPayload, l.ID())
 }
 
+// Validate reports why l cannot be stored, or nil: it needs a known
+// subject, a source, a confidence of at most MaxConfidence, an address
+// payload of at most MaxAddrPayload bytes (and no address fields on a
+// transaction subject, no txid on an address subject) and valid UTF-8 in
+// every string.
+func (l *Label) Validate() error {
+	switch l.Subject {
+	case SubjectAddress:
+		if len(l.AddrPayload) > MaxAddrPayload {
+			return fmt.Errorf("storage: label %q: address payload of %d bytes is longer than %d", l.Entity, len(l.AddrPayload), MaxAddrPayload)
+		}
+		if l.Txid != ([32]byte{}) {
+			return fmt.Errorf("storage: label %q on an address has a txid", l.Entity)
+		}
+	case SubjectTx:
+		if l.AddrClass != 0 || len(l.AddrPayload) != 0 {
+			return fmt.Errorf("storage: label %q on a transaction has an address", l.Entity)
+		}
+	default:
+		return fmt.Errorf("storage: label %q has unknown subject %d", l.Entity, l.Subject)
+	}
+	if l.Source == "" {
+		return fmt.Errorf("storage: label %q has no source", l.Entity)
+	}
+	if l.Confidence > MaxConfidence {
+		return fmt.Errorf("storage: label %q has confidence %d, above %d", l.Entity, l.Confidence, MaxConfidence)
+	}
+	strs := append([]string{l.Entity, l.Category, l.Source, l.ConfidenceName, l.Pack, l.Actor, l.TagLabel}, l.Concepts...)
+	for _, s := range append(strs, l.Jurisdictions...) {
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("storage: label %q has a string that is not UTF-8: %q", l.Entity, s)
+		}
+	}
+	return nil
+}
+
 // labelRecordVersion is the first byte of every label value.
 const labelRecordVersion = 1
 

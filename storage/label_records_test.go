@@ -87,8 +87,42 @@ func FuzzLabelDecode(f *testing.F) {
 		if err != nil {
 			return
 		}
+		if err := l.Validate(); err != nil {
+			t.Fatalf("decoded label does not validate: %v", err)
+		}
 		if !bytes.Equal(l.Key().Encode(nil), key) || !bytes.Equal(l.EncodeValue(nil), val) {
 			t.Fatalf("label %x=%x re-encodes as %x=%x", key, val, l.Key().Encode(nil), l.EncodeValue(nil))
 		}
 	})
+}
+
+func TestLabelValidate(t *testing.T) {
+	good := sampleLabels()
+	for i := range good {
+		if err := good[i].Validate(); err != nil {
+			t.Fatalf("sample %d: %v", i, err)
+		}
+	}
+	tests := []struct {
+		name string
+		edit func(*Label)
+		want string
+	}{
+		{"no source", func(l *Label) { l.Source = "" }, `storage: label "E" has no source`},
+		{"confidence", func(l *Label) { l.Confidence = 101 }, `storage: label "E" has confidence 101, above 100`},
+		{"subject", func(l *Label) { l.Subject = 2 }, `storage: label "E" has unknown subject 2`},
+		{"long payload", func(l *Label) { l.AddrPayload = make([]byte, MaxAddrPayload+1) }, `storage: label "E": address payload of 521 bytes is longer than 520`},
+		{"txid on address", func(l *Label) { l.Txid[0] = 1 }, `storage: label "E" on an address has a txid`},
+		{"address on tx", func(l *Label) { l.Subject = SubjectTx }, `storage: label "E" on a transaction has an address`},
+		{"utf-8", func(l *Label) { l.Concepts = []string{"\xff"} }, `storage: label "E" has a string that is not UTF-8: "\xff"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := Label{Subject: SubjectAddress, AddrClass: 2, AddrPayload: []byte{1}, Entity: "E", Source: "S"}
+			tt.edit(&l)
+			if err := l.Validate(); err == nil || err.Error() != tt.want {
+				t.Fatalf("Validate = %v, want %q", err, tt.want)
+			}
+		})
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // csvRequired are the columns every label CSV has, in this order.
@@ -101,6 +102,11 @@ func csvRow(file string, cr *csv.Reader, cols map[string]int, rec []string, opts
 	cellErr := func(name string, err error) error {
 		line, col := cr.FieldPos(cols[name])
 		return invalidf("%s:%d:%d: %s: %w", file, line, col, name, err)
+	}
+	for name, i := range cols {
+		if !utf8.ValidString(rec[i]) {
+			return Entry{}, cellErr(name, errors.New("not valid UTF-8"))
+		}
 	}
 	chain, network, err := ParseChain(cell("chain"))
 	if err != nil {

@@ -63,6 +63,7 @@ func TestParseCSVErrors(t *testing.T) {
 			`c.csv:2:60: date: date "27/09/2024" is not YYYY-MM-DD or an RFC 3339 time`},
 		{"bad cluster definer", "address,chain,entity,category,source,confidence,cluster_definer\n1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,bitcoin,E,exchange,S,50,yes\n",
 			`c.csv:2:60: cluster_definer: "yes" is not true or false`},
+		{"not utf-8", header + "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa,bitcoin,\xff,exchange,S,50\n", "c.csv:2:44: entity: not valid UTF-8"},
 		{"bare quote", header + "1A1z\"P,bitcoin,E,exchange,S,50\n", `c.csv: parse error on line 2, column 5: bare " in non-quoted-field`},
 	}
 	for _, tt := range tests {
@@ -95,7 +96,7 @@ func FuzzParseCSV(f *testing.F) {
 		}
 		for _, e := range set.Entries {
 			l := e.Label
-			if l.Source == "" || l.Entity == "" || !IsConcept(l.Category) || l.Confidence > 100 {
+			if l.Source == "" || l.Entity == "" || !IsConcept(l.Category) || l.Confidence > 100 || l.Validate() != nil {
 				t.Fatalf("accepted label %+v", l)
 			}
 		}

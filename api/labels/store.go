@@ -52,8 +52,8 @@ func Store(ctx context.Context, db *storage.DB, entries []Entry) (StoreResult, e
 	seen := map[string]bool{}
 	for i := range entries {
 		l := &entries[i].Label
-		if l.Source == "" {
-			return res, fmt.Errorf("label %q on %s has no source", l.Entity, entries[i].Ref)
+		if err := l.Validate(); err != nil {
+			return res, fmt.Errorf("%s: %w", entries[i].Ref, err)
 		}
 		k := string(l.Key().Encode(nil))
 		if seen[k] {

@@ -248,7 +248,7 @@ func FuzzParseTagPack(f *testing.F) {
 		}
 		for _, e := range set.Entries {
 			l := e.Label
-			if l.Source == "" || l.Confidence > 100 || (l.Category != "" && !IsConcept(l.Category)) || l.Pack == "" {
+			if l.Source == "" || l.Confidence > 100 || (l.Category != "" && !IsConcept(l.Category)) || l.Pack == "" || l.Validate() != nil {
 				t.Fatalf("accepted label %+v", l)
 			}
 		}
