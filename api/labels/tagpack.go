@@ -18,6 +18,8 @@ func tagFieldNames() map[string]bool {
 		"label": true, "source": true, "currency": true, "network": true, "confidence": true,
 		"address": true, "tx_hash": true, "actor": true, "category": true, "abuse": true,
 		"concepts": true, "tag_type": true, "context": true, "is_cluster_definer": true, "lastmod": true,
+		// Older packs date tags with created; it stands in for lastmod.
+		"created": true,
 	}
 }
 
@@ -168,7 +170,7 @@ func parseTag(set *Set, opts *Options, i int, tn *yaml.Node, inherited map[strin
 		return s, nil
 	}
 	get := map[string]string{}
-	for _, name := range []string{"label", "source", "currency", "network", "confidence", "address", "tx_hash", "actor", "category", "abuse", "tag_type", "lastmod"} {
+	for _, name := range []string{"label", "source", "currency", "network", "confidence", "address", "tx_hash", "actor", "category", "abuse", "tag_type", "lastmod", "created"} {
 		if get[name], err = str(name); err != nil {
 			return err
 		}
@@ -193,9 +195,11 @@ func parseTag(set *Set, opts *Options, i int, tn *yaml.Node, inherited map[strin
 	if t := get["tag_type"]; t != "" && !tagTypes()[t] {
 		return fieldErr("tag_type", fmt.Errorf("unknown tag type %q (want actor, event, attribute or mention)", t))
 	}
-	if d := get["lastmod"]; d != "" {
-		if l.LastMod, err = parseDate(d); err != nil {
-			return fieldErr("lastmod", err)
+	for _, name := range []string{"created", "lastmod"} {
+		if d := get[name]; d != "" {
+			if l.LastMod, err = parseDate(d); err != nil {
+				return fieldErr(name, err)
+			}
 		}
 	}
 	if v := vals["is_cluster_definer"]; v != nil {

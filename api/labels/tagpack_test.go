@@ -157,7 +157,7 @@ func TestParseTagPackErrors(t *testing.T) {
 		{"concepts not a list", tagPack("", goodTag+"\nconcepts: exchange"),
 			"p.yaml: tags[0] (line 9): concepts: want a list, found a single value"},
 		{"unknown tag field", tagPack("", goodTag+"\ncolour: red"),
-			"p.yaml: tags[0] (line 4): colour: unknown tag field (known: abuse, actor, address, category, concepts, confidence, context, currency, is_cluster_definer, label, lastmod, network, source, tag_type, tx_hash)"},
+			"p.yaml: tags[0] (line 4): colour: unknown tag field (known: abuse, actor, address, category, concepts, confidence, context, created, currency, is_cluster_definer, label, lastmod, network, source, tag_type, tx_hash)"},
 		{"bad cluster definer", tagPack("", goodTag+"\nis_cluster_definer: maybe"),
 			"p.yaml: tags[0] (line 9): is_cluster_definer: want true or false, found \"maybe\""},
 		{"bad lastmod", tagPack("", goodTag+"\nlastmod: yesterday"),
@@ -253,4 +253,50 @@ func FuzzParseTagPack(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseTagPackInheritance reads a pack that puts everything but the
+// addresses in its header, over several currencies, as GraphSense's demo
+// pack does.
+func TestParseTagPackInheritance(t *testing.T) {
+	const pack = `title: Header-heavy pack
+creator: spoor tests
+label: A Charity
+category: organization
+confidence: service_data
+is_cluster_definer: true
+actor: charity
+source: https://example.org/donate
+created: 2021-11-01
+lastmod: 2021-11-12
+tags:
+- address: 1Q2TWHE3GMdB6BZKafqwxXtWAWgFt5Jvm3
+  currency: BTC
+- address: qq9aa0wmjzlfaelxc60dzuyxxsnd57xqpx8ug8jyy
+  currency: BCH
+- address: '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed'
+  currency: ETH
+- address: '0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359'
+  currency: USDT
+  network: eth
+- address: rExampleNotChecked
+  currency: XRP
+`
+	set, err := ParseTagPack(context.Background(), "demo.yaml", strings.NewReader(pack), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Entries) != 3 || set.Entries[0].Chain != ChainBitcoin || set.Entries[1].Chain != ChainEthereum || set.Entries[2].Chain != ChainEthereum {
+		t.Fatalf("entries = %+v", set.Entries)
+	}
+	for _, e := range set.Entries {
+		l := e.Label
+		if l.Entity != "A Charity" || l.Category != "organization" || l.Confidence != 50 || !l.ClusterDefiner ||
+			l.Actor != "charity" || l.Source != "https://example.org/donate" || l.LastMod != day("2021-11-12") {
+			t.Fatalf("inherited label = %+v", l)
+		}
+	}
+	if want := map[string]int{"currency BCH is not indexed": 1, "currency XRP is not indexed": 1}; !reflect.DeepEqual(set.Skipped, want) {
+		t.Fatalf("skipped = %v, want %v", set.Skipped, want)
+	}
 }
