@@ -19,6 +19,7 @@ type Config struct {
 	Bitcoin BitcoinConfig `yaml:"bitcoin"`
 	Index   IndexConfig   `yaml:"index"`
 	Storage StorageConfig `yaml:"storage"`
+	Trace   TraceConfig   `yaml:"trace"`
 }
 
 // LogConfig configures structured logging.

@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerBench(cmds)
 	c.registerDebug(cmds)
 	c.registerLabels(cmds)
+	c.registerTrace(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {

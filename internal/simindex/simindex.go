@@ -56,6 +56,11 @@ func Build(ctx context.Context, dir string, opts sim.Options) (*Index, error) {
 	if err == nil {
 		err = ix.Run(ctx)
 	}
+	if err == nil {
+		// Compact so reads go through sstables, as on a real data
+		// directory, rather than a memtable holding the whole world.
+		err = db.Compact(ctx)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("simindex: index %s: %w", blocks, err)
