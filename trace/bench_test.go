@@ -66,6 +66,29 @@ func BenchmarkScreen(b *testing.B) {
 	}
 }
 
+// BenchmarkScreenCached screens the same addresses through a shared
+// cache, as a server does.
+func BenchmarkScreenCached(b *testing.B) {
+	seeds := benchSeeds(b)
+	var ids []storage.AddrID
+	for _, s := range seeds {
+		outs, _ := world.DB.Outputs(s.TxNum)
+		ids = append(ids, outs[s.Vout].AddrID)
+	}
+	cc, err := NewCachedChain(world.DB, 1<<18)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := NewEngine(cc, nil, world.Namer())
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Screen(ctx, ids[i%len(ids)], nil, ExposureLimits{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkReadTxs is the reference: reading one transaction's inputs and
 // outputs, reported as transactions per second.
 func BenchmarkReadTxs(b *testing.B) {
