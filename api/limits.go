@@ -196,6 +196,9 @@ func (w *limitWalker) field(f *ast.Field, parent graphql.Type) (subtree, error) 
 		def = t.Fields()[name]
 	}
 	path := name
+	if f.Alias != nil && f.Alias.Value != "" {
+		path = f.Alias.Value
+	}
 	qualified := typeName + "." + name
 	own := int64(1)
 	if c, ok := w.s.costs[qualified]; ok {
