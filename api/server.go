@@ -109,7 +109,8 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("/graphql", s.serveGraphQL)
+	mux.HandleFunc("POST /graphql", s.serveGraphQL)
+	mux.HandleFunc("GET /graphql", s.serveGraphQL) // answers 405 with a hint
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			if _, err := fs.Stat(web.FS(), r.URL.Path[1:]); err != nil {
