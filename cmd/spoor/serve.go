@@ -85,6 +85,7 @@ func (c *cli) registerServe(cmds map[string]func(context.Context, Config) error)
 		fmt.Fprintf(c.stdout, "audit log intact: %d entries\nhead: %d:%s\n", res.Entries, res.Last.Seq, res.Last.Hash)
 		return nil
 	}
+	c.registerBenchAPI(cmds)
 }
 
 // auditDir is where the audit log lives in a data directory.
