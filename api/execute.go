@@ -41,29 +41,39 @@ func (s *Schema) Execute(ctx context.Context, req Request, lim Limits) Outcome {
 	if req.Query == "" {
 		return reject(Errorf(CodeSyntax, "the request has no query"))
 	}
-	if err := checkNesting(req.Query, 4*lim.MaxDepth+16); err != nil {
-		return reject(err)
+	doc := s.docs.get(req.Query)
+	validated := doc != nil
+	if doc == nil {
+		if err := checkNesting(req.Query, 4*lim.MaxDepth+16); err != nil {
+			return reject(err)
+		}
+		var err error
+		doc, err = parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "query"})})
+		if err != nil {
+			return reject(Errorf(CodeSyntax, "%s", clip(err.Error(), 500)))
+		}
 	}
-	doc, err := parser.Parse(parser.ParseParams{Source: source.NewSource(&source.Source{Body: []byte(req.Query), Name: "query"})})
-	if err != nil {
-		return reject(Errorf(CodeSyntax, "%s", clip(err.Error(), 500)))
-	}
+	// Limits come before validation: validation's cost grows faster than
+	// the query's size, so an oversized query is refused first.
 	cost, err := s.CheckLimits(doc, req.OperationName, req.Variables, lim)
 	if err != nil {
 		o := reject(err)
 		o.Cost = cost
 		return o
 	}
-	vr := graphql.ValidateDocument(&s.gql, doc, nil)
-	if !vr.IsValid {
-		errs := make([]gqlerrors.FormattedError, 0, len(vr.Errors))
-		for _, e := range vr.Errors {
-			if e.Extensions == nil {
-				e.Extensions = map[string]any{"code": CodeSyntax}
+	if !validated {
+		vr := graphql.ValidateDocument(&s.gql, doc, nil)
+		if !vr.IsValid {
+			errs := make([]gqlerrors.FormattedError, 0, len(vr.Errors))
+			for _, e := range vr.Errors {
+				if e.Extensions == nil {
+					e.Extensions = map[string]any{"code": CodeSyntax}
+				}
+				errs = append(errs, e)
 			}
-			errs = append(errs, e)
+			return Outcome{Result: &graphql.Result{Errors: errs}, Rejected: true, Cost: cost}
 		}
-		return Outcome{Result: &graphql.Result{Errors: errs}, Rejected: true, Cost: cost}
+		s.docs.put(req.Query, doc)
 	}
 	res := graphql.Execute(graphql.ExecuteParams{Schema: s.gql, AST: doc, OperationName: req.OperationName,
 		Args: req.Variables, Context: ctx})

@@ -55,6 +55,7 @@ const DefaultListSize = 10
 
 // Schema is a built GraphQL schema with the cost table the limits use.
 type Schema struct {
+	docs      *docCache
 	gql       graphql.Schema
 	costs     map[string]int64
 	listSizes map[string]int64
@@ -97,7 +98,7 @@ func NewSchema(opts SchemaOptions, areas ...Area) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: schema: %w", err)
 	}
-	return &Schema{gql: s, costs: b.costs, listSizes: b.listSizes}, nil
+	return &Schema{gql: s, costs: b.costs, listSizes: b.listSizes, docs: newDocCache(1024, 16<<20)}, nil
 }
 
 // GraphQL returns the underlying graphql-go schema.
