@@ -111,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("GET /graphql", s.serveGraphQL) // answers 405 with a hint
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			if _, err := fs.Stat(web.FS(), r.URL.Path[1:]); err != nil {

@@ -141,7 +141,8 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		Timeout: sc.Timeout, RatePerSecond: sc.RatePerSecond, RateBurst: sc.RateBurst, MaxConcurrent: sc.MaxConcurrent, Log: log}
 	opts.EnsureDefaults()
 	schema, err := api.NewSchema(api.SchemaOptions{Log: log, MaxPageSize: opts.Limits.MaxPageSize},
-		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}))
+		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
+		api.AuditArea(alog))
 	if err != nil {
 		return err
 	}
