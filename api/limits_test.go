@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql/language/parser"
+	"github.com/graphql-go/graphql/testutil"
 )
 
 // TestLimits checks queries against the limits: each bad query is
@@ -116,5 +117,29 @@ func TestExecuteRefusesBeforeRunning(t *testing.T) {
 	out := s.Execute(viewerCtx(), Request{Query: q}, Limits{MaxDepth: 12, MaxCost: 1000, MaxPageSize: 100})
 	if !out.Rejected || out.Result.Data != nil || len(out.Result.Errors) != 1 || out.Result.Errors[0].Extensions["code"] != CodeLimit {
 		t.Fatalf("outcome = %+v", out.Result)
+	}
+}
+
+// TestIntrospectionWithinLimits runs the full introspection query that
+// GraphiQL sends under the default limits: the documentation explorer must
+// work.
+func TestIntrospectionWithinLimits(t *testing.T) {
+	s := testSchema(t)
+	out := s.Execute(viewerCtx(), Request{Query: testutil.IntrospectionQuery}, DefaultLimits())
+	if len(out.Result.Errors) > 0 || out.Rejected {
+		t.Fatalf("introspection: %v", out.Result.Errors)
+	}
+	if out.Cost > DefaultLimits().MaxCost/10 {
+		t.Fatalf("introspection costs %d", out.Cost)
+	}
+	types := out.Result.Data.(map[string]any)["__schema"].(map[string]any)["types"].([]any)
+	found := false
+	for _, typ := range types {
+		if m := typ.(map[string]any); m["name"] == "Transaction" && strings.Contains(m["description"].(string), "spend") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("Transaction and its description are not in the introspection result")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -34,7 +35,10 @@ type ServerOptions struct {
 	RatePerSecond float64
 	RateBurst     int
 	// MaxConcurrent bounds queries executing at once: 16. Others wait for a
-	// slot until their timeout.
+	// slot until their timeout. A query stopped by its timeout gives its
+	// slot back at once; its resolvers notice the deadline and stop at the
+	// next field (a view already running, such as an address history scan,
+	// finishes first).
 	MaxConcurrent int
 	// Log receives errors (and, at debug level, one line per request). Nil
 	// discards.
@@ -159,6 +163,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	caller, ok := s.keys.Lookup(key)
 	if !ok {
+		s.opts.Log.Debug("graphql: invalid API key", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="spoor", error="invalid_token"`)
 		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "the API key is not valid")
 		return
@@ -256,7 +261,19 @@ func (s *Server) readRequest(w http.ResponseWriter, r *http.Request) (Request, i
 	}
 	dec := json.NewDecoder(&buf)
 	if err := dec.Decode(&req); err != nil {
-		return req, http.StatusBadRequest, Errorf(CodeBadInput, "the body is not a JSON object {query, variables, operationName}: %s", clip(err.Error(), 200))
+		// Say where, without Go's own type names.
+		why := "it does not parse"
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syn):
+			why = fmt.Sprintf("it does not parse at byte %d", syn.Offset)
+		case errors.As(err, &typ) && typ.Field != "":
+			why = fmt.Sprintf("%s must not be a JSON %s", clip(typ.Field, 60), typ.Value)
+		case errors.As(err, &typ):
+			why = fmt.Sprintf("it is a JSON %s", typ.Value)
+		}
+		return req, http.StatusBadRequest, Errorf(CodeBadInput, "the body must be a JSON object {query, variables, operationName}: %s", why)
 	}
 	return req, 0, nil
 }

@@ -199,6 +199,35 @@ func TestHTTP(t *testing.T) {
 	}
 }
 
+// TestMalformedBodies posts bodies that are not GraphQL requests: each
+// gets 400 with a reason that names no Go type.
+func TestMalformedBodies(t *testing.T) {
+	ts := newTestServer(t, ServerOptions{})
+	tests := []struct{ name, body, want string }{
+		{"not json", `query { stats }`, "does not parse at byte 1"},
+		{"array", `[1,2]`, "it is a JSON array"},
+		{"query a number", `{"query": 5}`, "query must not be a JSON number"},
+		{"variables a string", `{"query": "{ stats { height } }", "variables": "x"}`, "variables must not be a JSON string"},
+		{"empty", ``, "does not parse"},
+		{"no query", `{}`, "the request has no query"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", ts.url+"/graphql", strings.NewReader(tt.body))
+			req.Header.Set("X-API-Key", ts.viewer)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 400 || !strings.Contains(string(b), tt.want) || strings.Contains(string(b), "Go ") || strings.Contains(string(b), "api.Request") {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+		})
+	}
+}
+
 // TestHugeBody streams bodies of gigabytes, with and without a declared
 // length: each is refused with 413 after at most a few MiB are read, and
 // the server keeps serving.
