@@ -17,8 +17,9 @@
 //
 // Removing entries from the end leaves a valid chain, so the log keeps a
 // head file (audit.head, beside audit.log) with the sequence number and
-// hash of the last entry known to be on disk. Verify fails when the log
-// ends before the head. Someone able to rewrite both files can still cut
+// hash of the last entry known to be on disk; Open writes it before the
+// first entry. Verify fails when the log ends before the head, and when
+// the log holds entries but the head is gone. Someone able to rewrite both files can still cut
 // the tail; against that, copy the head printed by "spoor audit verify"
 // somewhere else (a ticket, another machine) and check it later with
 // Verify's anchor.

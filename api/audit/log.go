@@ -128,7 +128,14 @@ func Open(dir string, opts *Options) (*Log, error) {
 	}
 	head, err := ReadHead(dir)
 	switch {
+	case errors.Is(err, os.ErrNotExist) && last != nil:
+		f.Close()
+		return nil, fmt.Errorf("audit: %s holds entries but %s is missing (it is written from the first open on); run spoor audit verify", path, HeadFile)
 	case errors.Is(err, os.ErrNotExist):
+		if err := writeHead(dir, Head{Hash: genesis}); err != nil {
+			f.Close()
+			return nil, err
+		}
 	case err != nil:
 		f.Close()
 		return nil, err

@@ -133,6 +133,16 @@ func TestTamper(t *testing.T) {
 		{"truncate to nothing", func(l []string) []string { return nil }, "ends at seq 0"},
 		{"not json", func(l []string) []string { l[0] = "hello"; return l }, "line 1: not an audit entry"},
 	}
+	t.Run("delete the head", func(t *testing.T) {
+		dir := writeLog(t, 2)
+		os.Remove(filepath.Join(dir, HeadFile))
+		if _, err := VerifyDir(dir, nil); !errors.Is(err, ErrTampered) || !strings.Contains(err.Error(), "audit.head is missing") {
+			t.Fatalf("verify = %v", err)
+		}
+		if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "audit.head is missing") {
+			t.Fatalf("open = %v", err)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeLog(t, 5)

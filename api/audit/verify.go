@@ -102,6 +102,11 @@ func VerifyDir(dir string, anchor *Head) (Result, error) {
 		return Result{}, err
 	}
 	res, err := Verify(f, head)
+	if err == nil && head == nil && res.Entries > 0 {
+		// Open writes the head before the first entry, so a log with
+		// entries and no head has lost it.
+		return res, fmt.Errorf("%w: %s is missing", ErrTampered, HeadFile)
+	}
 	if err != nil || anchor == nil {
 		return res, err
 	}
