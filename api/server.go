@@ -34,6 +34,13 @@ type ServerOptions struct {
 	// 100. Requests beyond it get 429.
 	RatePerSecond float64
 	RateBurst     int
+	// BadKeysPerSecond and BadKeysBurst bound failed authentications (no
+	// key or a wrong one) across all clients: 20/s, burst 50. Beyond it
+	// they get 429 instead of 401, so guessing keys is slow and a flood of
+	// them is cheap to turn away; requests with a valid key are not
+	// affected.
+	BadKeysPerSecond float64
+	BadKeysBurst     int
 	// MaxConcurrent bounds queries executing at once: 16. Others wait for a
 	// slot until their timeout. A query stopped by its timeout gives its
 	// slot back at once; its resolvers notice the deadline and stop at the
@@ -72,6 +79,12 @@ func (o *ServerOptions) EnsureDefaults() {
 	if o.RateBurst <= 0 {
 		o.RateBurst = 100
 	}
+	if o.BadKeysPerSecond <= 0 {
+		o.BadKeysPerSecond = 20
+	}
+	if o.BadKeysBurst <= 0 {
+		o.BadKeysBurst = 50
+	}
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = 16
 	}
@@ -90,6 +103,7 @@ type Server struct {
 	audit    *audit.Log
 	opts     ServerOptions
 	limiters map[string]*rate.Limiter // by key id; fixed after NewServer
+	badKeys  *rate.Limiter            // failed authentications, all clients together
 	slots    chan struct{}
 	ui       http.Handler
 }
@@ -99,7 +113,8 @@ type Server struct {
 func NewServer(schema *Schema, kr *KeyRing, log *audit.Log, opts ServerOptions) *Server {
 	opts.EnsureDefaults()
 	s := &Server{schema: schema, keys: kr, audit: log, opts: opts, limiters: map[string]*rate.Limiter{},
-		slots: make(chan struct{}, opts.MaxConcurrent), ui: http.FileServerFS(web.FS())}
+		slots: make(chan struct{}, opts.MaxConcurrent), ui: http.FileServerFS(web.FS()),
+		badKeys: rate.NewLimiter(rate.Limit(opts.BadKeysPerSecond), opts.BadKeysBurst)}
 	for _, id := range kr.IDs() {
 		s.limiters[id] = rate.NewLimiter(rate.Limit(opts.RatePerSecond), opts.RateBurst)
 	}
@@ -156,12 +171,17 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key, presented := keyFromRequest(r)
+	caller, ok := s.keys.Lookup(key)
+	if !ok && !s.badKeys.Allow() {
+		w.Header().Set("Retry-After", "1")
+		httpError(w, http.StatusTooManyRequests, CodeLimit, "too many requests without a valid API key; retry later")
+		return
+	}
 	if !presented {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="spoor"`)
 		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "an API key is needed: send Authorization: Bearer <key> or X-API-Key: <key>")
 		return
 	}
-	caller, ok := s.keys.Lookup(key)
 	if !ok {
 		s.opts.Log.Debug("graphql: invalid API key", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="spoor", error="invalid_token"`)

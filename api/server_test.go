@@ -293,7 +293,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // rate allows: the excess gets 429, another key and the health check are
 // unaffected, and the server stays up.
 func TestFlood(t *testing.T) {
-	ts := newTestServer(t, ServerOptions{RatePerSecond: 5, RateBurst: 10})
+	ts := newTestServer(t, ServerOptions{RatePerSecond: 5, RateBurst: 10, BadKeysPerSecond: 5, BadKeysBurst: 10})
 	var ok, limited, other atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -335,6 +335,19 @@ func TestFlood(t *testing.T) {
 	}
 	if status, _ := ts.post(t, "Authorization", ts.analyst, `{ stats { height } }`); status != 200 {
 		t.Fatalf("another key: %d", status)
+	}
+	// A flood of wrong keys: the first ones get 401, the rest 429, and a
+	// valid key still gets through.
+	codes := map[int]int{}
+	for range 100 {
+		status, _ := ts.post(t, "Authorization", "spoor_guess", `{ stats { height } }`)
+		codes[status]++
+	}
+	if codes[401] < 5 || codes[429] < 40 || codes[401]+codes[429] != 100 {
+		t.Fatalf("wrong keys answered %v", codes)
+	}
+	if status, _ := ts.post(t, "Authorization", ts.analyst, `{ stats { height } }`); status != 200 {
+		t.Fatalf("a valid key during a flood of wrong ones: %d", status)
 	}
 	if status, _, _ := get(t, ts.url+"/healthz"); status != 200 {
 		t.Fatalf("healthz: %d", status)

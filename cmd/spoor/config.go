@@ -120,6 +120,8 @@ type ServeConfig struct {
 	Timeout          time.Duration   `yaml:"timeout"`
 	RatePerSecond    float64         `yaml:"rate_per_second"`
 	RateBurst        int             `yaml:"rate_burst"`
+	BadKeysPerSecond float64         `yaml:"bad_keys_per_second"`
+	BadKeysBurst     int             `yaml:"bad_keys_burst"`
 	MaxConcurrent    int             `yaml:"max_concurrent"`
 	AuditSync        string          `yaml:"audit_sync"`
 }

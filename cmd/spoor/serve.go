@@ -138,7 +138,8 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 
 	limits := api.Limits{MaxDepth: sc.MaxDepth, MaxCost: sc.MaxCost, MaxPageSize: sc.MaxPageSize}
 	opts := api.ServerOptions{Limits: limits, MaxBodyBytes: sc.MaxBodyBytes, MaxResponseBytes: sc.MaxResponseBytes,
-		Timeout: sc.Timeout, RatePerSecond: sc.RatePerSecond, RateBurst: sc.RateBurst, MaxConcurrent: sc.MaxConcurrent, Log: log}
+		Timeout: sc.Timeout, RatePerSecond: sc.RatePerSecond, RateBurst: sc.RateBurst,
+		BadKeysPerSecond: sc.BadKeysPerSecond, BadKeysBurst: sc.BadKeysBurst, MaxConcurrent: sc.MaxConcurrent, Log: log}
 	opts.EnsureDefaults()
 	schema, err := api.NewSchema(api.SchemaOptions{Log: log, MaxPageSize: opts.Limits.MaxPageSize},
 		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
