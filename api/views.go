@@ -18,6 +18,7 @@ type Reader interface {
 	State() (storage.ChainState, error)
 	Tip(index string) (storage.Tip, bool, error)
 	Block(h uint32) (storage.BlockRecord, error)
+	BlockHeight(hash [32]byte) (uint32, error)
 	Tx(n storage.TxNum) (storage.TxRecord, error)
 	LookupTxid(txid [32]byte) (storage.TxNum, storage.TxRecord, error)
 	Inputs(n storage.TxNum) (storage.InputsRecord, error)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/spoorhq/spoor/api"
 	"gopkg.in/yaml.v3"
 )
 
@@ -20,6 +21,7 @@ type Config struct {
 	Index   IndexConfig   `yaml:"index"`
 	Storage StorageConfig `yaml:"storage"`
 	Trace   TraceConfig   `yaml:"trace"`
+	Serve   ServeConfig   `yaml:"serve"`
 }
 
 // LogConfig configures structured logging.
@@ -103,4 +105,24 @@ func LoadConfig(path string) (Config, error) {
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// ServeConfig configures spoor serve: where it listens, who may use it
+// and the limits every request is held to. Zero values mean the defaults
+// given in config.example.yaml.
+type ServeConfig struct {
+	Listen           string          `yaml:"listen"`
+	Keys             []api.KeyConfig `yaml:"keys"`
+	MaxDepth         int             `yaml:"max_depth"`
+	MaxCost          int64           `yaml:"max_cost"`
+	MaxPageSize      int             `yaml:"max_page_size"`
+	MaxBodyBytes     int64           `yaml:"max_body_bytes"`
+	MaxResponseBytes int64           `yaml:"max_response_bytes"`
+	Timeout          time.Duration   `yaml:"timeout"`
+	RatePerSecond    float64         `yaml:"rate_per_second"`
+	RateBurst        int             `yaml:"rate_burst"`
+	BadKeysPerSecond float64         `yaml:"bad_keys_per_second"`
+	BadKeysBurst     int             `yaml:"bad_keys_burst"`
+	MaxConcurrent    int             `yaml:"max_concurrent"`
+	AuditSync        string          `yaml:"audit_sync"`
 }

@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerDebug(cmds)
 	c.registerLabels(cmds)
 	c.registerTrace(cmds)
+	c.registerServe(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {

@@ -1,0 +1,23 @@
+// Package web holds the GraphiQL page that spoor serve shows at "/". The
+// page is built from npm packages by build.sh into dist/, which is
+// committed and embedded here, so building spoor never needs npm.
+package web
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed dist
+var dist embed.FS
+
+// FS returns the built page: index.html, graphiql.js, graphiql.css and
+// licenses/ with the license of every bundled package.
+func FS() fs.FS {
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		// fs.Sub fails only on an invalid path; "dist" is a constant.
+		panic(err)
+	}
+	return sub
+}

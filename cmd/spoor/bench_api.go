@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/spoorhq/spoor/api"
+	"github.com/spoorhq/spoor/api/audit"
+	"github.com/spoorhq/spoor/chains/bitcoin"
+	"github.com/spoorhq/spoor/indexer"
+	"github.com/spoorhq/spoor/internal/chaindata"
+	"github.com/spoorhq/spoor/storage"
+)
+
+// benchKeyEnv carries the API key from spoor bench api to its load
+// generator process, keeping it off the command line.
+const benchKeyEnv = "SPOOR_BENCH_KEY"
+
+// registerBenchAPI adds "bench api" and its load generator to the bench
+// command.
+func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) error) {
+	bench := c.app.GetCommand("bench")
+	if bench == nil {
+		bench = c.app.Command("bench", "Measure spoor on real data.")
+	}
+	cmd := bench.Command("api", "Serve GraphQL on loopback and load it from a second process: requests/s, p50 and p99 per query, "+
+		"against /healthz measured the same way in the same run.")
+	var o loadOptions
+	var asJSON bool
+	var auditSync, network string
+	cmd.Flag("duration", "How long to load each query.").Default("5s").DurationVar(&o.Duration)
+	cmd.Flag("concurrency", "Requests in flight at once.").Default("16").IntVar(&o.Concurrency)
+	cmd.Flag("audit-sync", "Audit log fsync policy during the run: always or none.").Default("always").StringVar(&auditSync)
+	cmd.Flag("network", "Bitcoin network of the index in --datadir.").StringVar(&network)
+	cmd.Flag("json", "Print JSON.").BoolVar(&asJSON)
+	cmds[cmd.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		return c.benchAPI(ctx, cfg, network, auditSync, o, asJSON)
+	}
+
+	load := bench.Command("api-load", "Load generator of bench api (run by it in a second process).").Hidden()
+	var lo loadOptions
+	load.Flag("url", "URL to load.").Required().StringVar(&lo.URL)
+	load.Flag("body", "POST this body (with the key from $"+benchKeyEnv+"); without it, GET.").StringVar(&lo.Body)
+	load.Flag("duration", "How long to load.").Default("5s").DurationVar(&lo.Duration)
+	load.Flag("concurrency", "Requests in flight at once.").Default("16").IntVar(&lo.Concurrency)
+	cmds[load.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		lo.Key = os.Getenv(benchKeyEnv)
+		res, err := runLoad(ctx, lo)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(c.stdout).Encode(res)
+	}
+}
+
+// loadOptions say what one load run sends.
+type loadOptions struct {
+	URL         string
+	Body        string
+	Key         string
+	Duration    time.Duration
+	Concurrency int
+}
+
+// LoadResult is what one load run measured.
+type LoadResult struct {
+	Name        string  `json:"name"`
+	Requests    int     `json:"requests"`
+	Failed      int     `json:"failed"`
+	PerSecond   float64 `json:"requests_per_s"`
+	P50Micros   float64 `json:"p50_us"`
+	P99Micros   float64 `json:"p99_us"`
+	RatioToBase float64 `json:"rps_ratio_to_healthz"`
+}
+
+// runLoad sends requests from o.Concurrency goroutines over kept-alive
+// connections for o.Duration and measures each one's latency. A request
+// failing or answering other than 200 counts as failed.
+func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
+	if o.Concurrency < 1 || o.Duration <= 0 {
+		return LoadResult{}, fmt.Errorf("load: concurrency %d and duration %v must be positive", o.Concurrency, o.Duration)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency, MaxConnsPerHost: o.Concurrency}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+	var mu sync.Mutex
+	var all []time.Duration
+	failed := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			bad := 0
+			for ctx.Err() == nil {
+				var req *http.Request
+				if o.Body != "" {
+					req, _ = http.NewRequest("POST", o.URL, bytes.NewReader([]byte(o.Body)))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer "+o.Key)
+				} else {
+					req, _ = http.NewRequest("GET", o.URL, nil)
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					bad++
+					continue
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 {
+					bad++
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			failed += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	res := LoadResult{Requests: len(all), Failed: failed, PerSecond: float64(len(all)) / elapsed.Seconds()}
+	if len(all) > 0 {
+		slices.Sort(all)
+		res.P50Micros = float64(all[len(all)/2].Nanoseconds()) / 1e3
+		res.P99Micros = float64(all[min(len(all)-1, len(all)*99/100)].Nanoseconds()) / 1e3
+	}
+	return res, nil
+}
+
+// benchAPI serves the index in --datadir (or, when there is none, real
+// mainnet blocks 0-14131 indexed into a temporary directory) and loads it
+// from a second spoor process, one query at a time.
+func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync string, o loadOptions, asJSON bool) error {
+	sync, err := audit.ParseSyncPolicy(auditSync)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "spoor-bench-api-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	db, bnet, err := benchIndex(ctx, cfg, network, tmp)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	alog, err := audit.Open(filepath.Join(tmp, "audit"), &audit.Options{Sync: sync})
+	if err != nil {
+		return err
+	}
+	defer alog.Close()
+	key, err := api.NewKey()
+	if err != nil {
+		return err
+	}
+	kr, err := api.NewKeyRing([]api.KeyConfig{{ID: "bench", Role: "admin", SHA256: api.HashKey(key)}})
+	if err != nil {
+		return err
+	}
+	opts := api.ServerOptions{RatePerSecond: 1e9, RateBurst: 1e9, MaxConcurrent: 4 * o.Concurrency, Log: slog.New(slog.DiscardHandler)}
+	opts.EnsureDefaults()
+	schema, err := api.NewSchema(api.SchemaOptions{MaxPageSize: opts.Limits.MaxPageSize},
+		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: api.NewServer(schema, kr, alog, opts).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Close()
+	base := "http://" + ln.Addr().String()
+
+	// A transaction and an address that exist in this index: the newest
+	// transaction and the address its first output pays.
+	v := api.Bitcoin{DB: db, Net: bnet}
+	st, err := db.State()
+	if err != nil || st.Txs == 0 {
+		return fmt.Errorf("bench api: the index is empty (%v)", err)
+	}
+	last, err := db.Tx(storage.TxNum(st.Txs - 1))
+	if err != nil {
+		return err
+	}
+	txv, err := v.Tx(chainhash.Hash(last.Txid).String())
+	if err != nil {
+		return err
+	}
+	addr := ""
+	for _, out := range txv.Outputs {
+		if out.Address != "" {
+			addr = out.Address
+			break
+		}
+	}
+	q := func(query string) string {
+		b, _ := json.Marshal(api.Request{Query: query})
+		return string(b)
+	}
+	cases := []struct{ name, path, body string }{
+		{"GET /healthz (reference)", "/healthz", ""},
+		{"stats", "/graphql", q(`{ stats { height txs addresses } }`)},
+		{"transaction with inputs and outputs", "/graphql", q(`{ transaction(txid: "` + txv.Txid + `") { height feeSat inputs { address valueSat } outputs { address valueSat spentBy { txid } } } }`)},
+		{"address with 10 transactions", "/graphql", q(`{ address(address: "` + addr + `") { balanceSat txCount transactions(first: 10) { edges { txid receivedSat sentSat } } } }`)},
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var results []LoadResult
+	for _, tc := range cases {
+		args := []string{"bench", "api-load", "--url", base + tc.path, "--duration", o.Duration.String(), "--concurrency", fmt.Sprint(o.Concurrency)}
+		if tc.body != "" {
+			args = append(args, "--body", tc.body)
+		}
+		cmd := exec.CommandContext(ctx, self, args...)
+		cmd.Env = append(os.Environ(), benchKeyEnv+"="+key)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("load generator for %s: %w: %s", tc.name, err, stderr.String())
+		}
+		var r LoadResult
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			return fmt.Errorf("load generator for %s printed %q: %w", tc.name, stdout.String(), err)
+		}
+		r.Name = tc.name
+		if r.Failed > 0 {
+			return fmt.Errorf("%s: %d of %d requests failed", tc.name, r.Failed, r.Failed+r.Requests)
+		}
+		r.RatioToBase = 1
+		if len(results) > 0 && results[0].PerSecond > 0 {
+			r.RatioToBase = r.PerSecond / results[0].PerSecond
+		}
+		results = append(results, r)
+	}
+	if asJSON {
+		return writeJSON(c.stdout, map[string]any{"chain": db.Chain(), "concurrency": o.Concurrency, "duration": o.Duration.String(),
+			"audit_sync": auditSync, "results": results})
+	}
+	fmt.Fprintf(c.stdout, "%s, load from a second process on loopback, %d in flight, %v per query, audit sync %s\n",
+		db.Chain(), o.Concurrency, o.Duration, auditSync)
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "query\trequests/s\tp50 µs\tp99 µs\tratio to healthz\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.3f\t\n", r.Name, r.PerSecond, r.P50Micros, r.P99Micros, r.RatioToBase)
+	}
+	return tw.Flush()
+}
+
+// benchIndex opens the index in the data directory or, when there is
+// none, indexes real mainnet blocks 0-14131 into dir.
+func benchIndex(ctx context.Context, cfg Config, network, dir string) (*storage.DB, bitcoin.Network, error) {
+	if network == "" {
+		network, _ = onlyNetwork(cfg.DataDir)
+	}
+	if network != "" {
+		bnet, err := bitcoin.LookupNetwork(network)
+		if err != nil {
+			return nil, bitcoin.Network{}, err
+		}
+		if _, err := os.Stat(chainDir(cfg.DataDir, bnet.Name)); err == nil {
+			db, err := openBitcoinDB(cfg, bnet, true, nil)
+			return db, bnet, err
+		}
+	}
+	bnet, _ := bitcoin.LookupNetwork("mainnet")
+	path, err := chaindata.MainnetBlk0To14131(ctx)
+	if err != nil {
+		return nil, bnet, err
+	}
+	bf, err := bitcoin.OpenBlockFiles(ctx, bnet, path)
+	if err != nil {
+		return nil, bnet, err
+	}
+	defer bf.Close()
+	db, err := storage.Open(filepath.Join(dir, "index"), "bitcoin/mainnet", nil)
+	if err != nil {
+		return nil, bnet, err
+	}
+	ix, err := indexer.New(db, bitcoin.FileSource{Files: bf}, indexer.Config{})
+	if err == nil {
+		err = ix.Run(ctx)
+	}
+	if err != nil {
+		return nil, bnet, errors.Join(err, db.Close())
+	}
+	return db, bnet, nil
+}

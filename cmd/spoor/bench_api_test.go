@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestRunLoad loads a loopback server that answers 200 after a fixed
+// pause and checks the counts and latencies the load generator reports.
+func TestRunLoad(t *testing.T) {
+	var served atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && r.Header.Get("Authorization") != "Bearer k" {
+			w.WriteHeader(401)
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+		served.Add(1)
+	}))
+	defer srv.Close()
+	res, err := runLoad(context.Background(), loadOptions{URL: srv.URL, Body: `{}`, Key: "k", Duration: 300 * time.Millisecond, Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed != 0 || res.Requests == 0 || int64(res.Requests) > served.Load() || res.P50Micros < 2000 || res.P99Micros < res.P50Micros ||
+		res.PerSecond > 4*1000/2+100 {
+		t.Fatalf("result %+v (served %d)", res, served.Load())
+	}
+	bad, err := runLoad(context.Background(), loadOptions{URL: srv.URL, Body: `{}`, Key: "wrong", Duration: 100 * time.Millisecond, Concurrency: 1})
+	if err != nil || bad.Failed == 0 || bad.Requests != 0 {
+		t.Fatalf("wrong key: %+v %v", bad, err)
+	}
+	if _, err := runLoad(context.Background(), loadOptions{URL: srv.URL, Concurrency: 0, Duration: time.Second}); err == nil {
+		t.Fatal("concurrency 0 accepted")
+	}
+}
