@@ -130,6 +130,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("GET /graphql", s.serveGraphQL) // answers 405 with a hint
+	mux.HandleFunc("POST /screen", s.serveBulkScreen)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {

@@ -125,4 +125,10 @@ type ServeConfig struct {
 	BadKeysBurst     int             `yaml:"bad_keys_burst"`
 	MaxConcurrent    int             `yaml:"max_concurrent"`
 	AuditSync        string          `yaml:"audit_sync"`
+	// TraceCacheEntries sizes the shared read cache of traces and
+	// screenings, in rows per table (default 262144).
+	TraceCacheEntries int `yaml:"trace_cache_entries"`
+	// MaxBulkScreen bounds the addresses of one bulk screening (default
+	// 10000).
+	MaxBulkScreen int `yaml:"max_bulk_screen"`
 }

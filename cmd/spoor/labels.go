@@ -12,25 +12,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spoorhq/spoor/api/audit"
 	"github.com/spoorhq/spoor/api/labels"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/storage"
 )
-
-// auditor is what a label import needs from the audit log: one entry per
-// import saying what was done and how many labels it wrote.
-//
-// AUDIT(lead): api/audit (hash-chained JSONL at <datadir>/audit/audit.log,
-// Append(ctx, Entry)) is being written in parallel. Wire it up in
-// labelAuditor; importLabels calls it at exactly one place, after the
-// labels are committed.
-type auditor interface {
-	Append(ctx context.Context, action string, detail map[string]any, resultSize int) error
-}
-
-// labelAuditor returns the audit log of cfg's data directory, or nil while
-// api/audit is not wired in (see auditor).
-func labelAuditor(cfg Config) (auditor, error) { return nil, nil }
 
 func (c *cli) registerLabels(cmds map[string]func(context.Context, Config) error) {
 	cmd := c.app.Command("labels", "Import and list address and transaction labels.")
@@ -200,16 +186,9 @@ func (c *cli) importLabels(ctx context.Context, cfg Config, files []string, form
 		fmt.Fprintf(c.stdout, "  %v\n", e)
 	}
 
-	// AUDIT(lead): the single call site of the audit log for imports.
-	a, err := labelAuditor(cfg)
-	if err != nil {
-		return err
-	}
-	if a != nil {
-		detail := map[string]any{"files": files, "format": string(format), "skipped": total(skipped), "invalid": len(invalid)}
-		if err := a.Append(ctx, "labels.import", detail, stored); err != nil {
-			return fmt.Errorf("labels stored, but the audit log failed: %w", err)
-		}
+	detail := map[string]any{"files": files, "format": string(format), "stored": stored, "skipped": total(skipped), "invalid": len(invalid)}
+	if err := auditCLI(ctx, cfg, audit.OpLabelImport, detail, 0); err != nil {
+		return fmt.Errorf("labels stored, but the audit log failed: %w", err)
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/spoorhq/spoor/api/audit"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/indexer"
+	"github.com/spoorhq/spoor/storage"
+	"github.com/spoorhq/spoor/trace"
 )
 
 // registerServe adds serve, keys and audit: the GraphQL server and the
@@ -141,8 +143,29 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		Timeout: sc.Timeout, RatePerSecond: sc.RatePerSecond, RateBurst: sc.RateBurst,
 		BadKeysPerSecond: sc.BadKeysPerSecond, BadKeysBurst: sc.BadKeysBurst, MaxConcurrent: sc.MaxConcurrent, Log: log}
 	opts.EnsureDefaults()
+	labels, skipped, err := trace.LoadLabels(db)
+	if err != nil {
+		return err
+	}
+	log.Info("labels loaded", "addresses", len(labels), "not_yet_indexed", skipped)
+	if sc.TraceCacheEntries == 0 {
+		sc.TraceCacheEntries = 1 << 18
+	}
+	cached, err := trace.NewCachedChain(db, sc.TraceCacheEntries)
+	if err != nil {
+		return fmt.Errorf("serve.trace_cache_entries: %w", err)
+	}
+	engine := trace.NewEngine(cached, labels, addressNamer(db, bnet))
+	if rules := cfg.Trace.Screen.Rules; rules != nil {
+		if err := trace.CheckRiskRules(rules); err != nil {
+			return fmt.Errorf("config trace.screen.rules: %w", err)
+		}
+	}
+	traceOpts := api.TraceOptions{Walk: cfg.Trace.limits(), Exposure: cfg.Trace.Screen.limits(),
+		Paths: trace.PathLimits{MaxFanout: cfg.Trace.MaxFanout, MaxDuration: cfg.Trace.Timeout}, Rules: cfg.Trace.Screen.Rules, MaxBulk: sc.MaxBulkScreen}
 	schema, err := api.NewSchema(api.SchemaOptions{Log: log, MaxPageSize: opts.Limits.MaxPageSize},
 		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
+		api.TraceArea(engine, db, labels, bnet, traceOpts),
 		api.AuditArea(alog))
 	if err != nil {
 		return err
@@ -191,4 +214,15 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// addressNamer turns address numbers into the network's address text.
+func addressNamer(db *storage.DB, net bitcoin.Network) trace.Namer {
+	return func(id storage.AddrID) (string, error) {
+		rec, err := db.Address(id)
+		if err != nil {
+			return "", err
+		}
+		return bitcoin.EncodeAddress(net, bitcoin.ScriptClass(rec.Class), rec.Payload)
+	}
 }

@@ -1,0 +1,72 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// bulkScreenQuery is the GraphQL query behind POST /screen: every
+// screening field, with evidence paths.
+const bulkScreenQuery = `query BulkScreen($addresses: [String!]!, $hops: Int) {
+  screenMany(addresses: $addresses, hops: $hops) {
+    address risk partial
+    reasons { code level direction category share amountSat }
+    tags { entity category source confidence }
+    receiving { ...exposure }
+    sending { ...exposure }
+  }
+}
+fragment exposure on Exposure {
+  direction totalSat unattributedSat transfers partial
+  direct { ...category }
+  indirect { ...category }
+}
+fragment category on CategoryExposure {
+  category amountSat share minHop entities
+  paths { amountSat tag { entity category source confidence } steps { txid height time address } }
+}`
+
+// bulkScreenRequest is the JSON body of POST /screen.
+type bulkScreenRequest struct {
+	Addresses []string `json:"addresses"`
+	Hops      *int     `json:"hops,omitempty"`
+}
+
+// serveBulkScreen answers POST /screen: a plain JSON body
+// {"addresses": [...], "hops": n} runs as the screenMany GraphQL query,
+// with the same key, role, rate, size and time limits and the same audit
+// entry as any query; the answer is GraphQL's {"data": {"screenMany":
+// [...]}} or {"errors": [...]}.
+func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		httpError(w, http.StatusRequestEntityTooLarge, CodeLimit, fmt.Sprintf("the body exceeds the limit of %d bytes", s.opts.MaxBodyBytes))
+		return
+	}
+	var req bulkScreenRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		httpError(w, http.StatusBadRequest, CodeBadInput, "POST a JSON body {\"addresses\": [\"…\"], \"hops\": 4} to /screen: "+clip(err.Error(), 200))
+		return
+	}
+	if len(req.Addresses) == 0 {
+		httpError(w, http.StatusBadRequest, CodeBadInput, "addresses: at least one address is needed")
+		return
+	}
+	vars := map[string]any{"addresses": req.Addresses}
+	if req.Hops != nil {
+		vars["hops"] = *req.Hops
+	}
+	gql, err := json.Marshal(map[string]any{"query": bulkScreenQuery, "variables": vars, "operationName": "BulkScreen"})
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, CodeInternal, "internal error")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(gql))
+	r.ContentLength = int64(len(gql))
+	s.serveGraphQL(w, r)
+}
