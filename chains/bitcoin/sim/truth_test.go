@@ -11,9 +11,14 @@ import (
 	"github.com/btcsuite/btcd/txscript/v2"
 )
 
-// readTruth parses truth.jsonl strictly.
+// readTruth parses truth.jsonl strictly: with ReadTruthFile, and again line
+// by line rejecting unknown fields.
 func readTruth(t *testing.T, path string) []TruthRecord {
 	t.Helper()
+	want, err := ReadTruthFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -21,7 +26,11 @@ func readTruth(t *testing.T, path string) []TruthRecord {
 	defer f.Close()
 	var recs []TruthRecord
 	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 16<<20)
 	for line := 1; sc.Scan(); line++ {
+		if line == 1 {
+			continue // the header, checked by ReadTruthFile
+		}
 		dec := json.NewDecoder(strings.NewReader(sc.Text()))
 		dec.DisallowUnknownFields()
 		var r TruthRecord
@@ -32,6 +41,9 @@ func readTruth(t *testing.T, path string) []TruthRecord {
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("%s: %d records line by line, ReadTruthFile read %d", path, len(recs), len(want))
 	}
 	return recs
 }
@@ -51,14 +63,16 @@ func TestTruthCoversOutputs(t *testing.T) {
 		if _, dup := owner[r.Address]; dup {
 			t.Fatalf("address %s listed twice", r.Address)
 		}
-		wantKind := "wallet"
+		wantKind := r.Kind
 		switch {
+		case strings.HasPrefix(r.Entity, "w"):
+			wantKind = "wallet"
 		case strings.HasPrefix(r.Entity, "m"):
 			wantKind = "miner"
 		case strings.HasPrefix(r.Entity, "x"):
 			wantKind = "exchange"
 		}
-		if r.Kind != wantKind {
+		if r.Kind != wantKind || r.Address == "" {
 			t.Fatalf("address %s of %s has kind %q, want %q", r.Address, r.Entity, r.Kind, wantKind)
 		}
 		owner[r.Address] = r
