@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,5 +109,42 @@ func TestTruthCoversOutputs(t *testing.T) {
 	}
 	if len(entities) < opts.Wallets/2 {
 		t.Errorf("only %d entities received coins", len(entities))
+	}
+}
+
+// TestTruthReaderRejects checks that the reader refuses files that are not
+// version 2 truth files, with an error that says why, and reads a good one.
+func TestTruthReaderRejects(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"empty", "", "empty"},
+		{"version 1 file without header", `{"address":"bcrt1q","entity":"w1","kind":"wallet"}` + "\n", "not a spoor-truth header"},
+		{"other format", `{"format":"other","version":2}` + "\n", "not a spoor-truth header"},
+		{"newer major version", `{"format":"spoor-truth","version":3}` + "\n", "version 3 is not supported"},
+		{"older major version", `{"format":"spoor-truth","version":1}` + "\n", "version 1 is not supported"},
+		{"bad line", `{"format":"spoor-truth","version":2}` + "\n{\"address\":\n", "line 2"},
+		{"unknown line", `{"format":"spoor-truth","version":2}` + "\n{\"entity\":\"w1\"}\n", "line 2: neither"},
+		{"good", `{"format":"spoor-truth","version":2}` + "\n" +
+			`{"address":"bcrt1q","entity":"w1","kind":"wallet"}` + "\n" +
+			`{"scenario":"peel_chain-1","kind":"peel_chain","decoy":false,"detectors":["peel_chain"],"txids":["ab"],"addresses":[{"address":"bcrt1q","role":"source"}],"params":{"hops":8}}` + "\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), TruthFile)
+			if err := os.WriteFile(path, []byte(tt.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := ReadTruthFile(path)
+			if tt.want == "" {
+				if err != nil || len(recs) != 2 || recs[1].Scenario != "peel_chain-1" || recs[1].Addresses[0].Role != "source" {
+					t.Fatalf("ReadTruthFile = %+v, %v", recs, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("ReadTruthFile error %v, want one naming %s and saying %q", err, path, tt.want)
+			}
+		})
 	}
 }
