@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/spoorhq/spoor/chains/bitcoin/sim"
 	"gopkg.in/yaml.v3"
 )
 
@@ -19,6 +20,14 @@ type Config struct {
 	Bitcoin BitcoinConfig `yaml:"bitcoin"`
 	Index   IndexConfig   `yaml:"index"`
 	Storage StorageConfig `yaml:"storage"`
+	// Simulate configures the simulated worlds of spoor simulate.
+	Simulate SimulateConfig `yaml:"simulate"`
+}
+
+// SimulateConfig configures spoor simulate: the world of each chain
+// (docs/truth.md documents every field).
+type SimulateConfig struct {
+	Bitcoin sim.World `yaml:"bitcoin"`
 }
 
 // LogConfig configures structured logging.
