@@ -283,7 +283,7 @@ func checkShape(t *testing.T, v *chainView, s TruthRecord, txs []*viewTx) {
 			if n != 1 {
 				t.Fatalf("payment %s pays %d %s outputs", vt.tx.TxHash(), n, role)
 			}
-			if s.Kind == "recruitment" && val != int64(s.Params["fee_sat"].(float64)) {
+			if s.Kind == "recruitment" && (val != int64(s.Params["fee_sat"].(float64)) || val%1_000_000 != 0) {
 				t.Fatalf("payment %s of %d, want the fee", vt.tx.TxHash(), val)
 			}
 			payers[v.owner[vt.ins[0]].Entity] = true
@@ -320,8 +320,13 @@ func checkShape(t *testing.T, v *chainView, s TruthRecord, txs []*viewTx) {
 			}
 			heights = append(heights, vt.height)
 		}
-		if len(heights) < 3 || len(cps) > 3 {
-			t.Fatalf("%d settlements to %d counterparties", len(heights), len(cps))
+		if len(heights) < 3 || len(cps) > 3 || (len(txs)-len(heights)) < 10*len(heights) {
+			t.Fatalf("%d settlements to %d counterparties after %d inflows", len(heights), len(cps), len(txs)-len(heights))
+		}
+		for i := 2; i < len(heights); i++ {
+			if heights[i]-heights[i-1] != heights[1]-heights[0] {
+				t.Fatalf("settlements at heights %v are not periodic", heights)
+			}
 		}
 		// Every coin the broker received is spent by a settlement:
 		// the balance resets each cycle.

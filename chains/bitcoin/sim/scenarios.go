@@ -80,7 +80,8 @@ func (c *collection) collect(b *blockBuilder, in *instance, to *entity, n int, f
 	}
 }
 
-// recruitment: many small payments of one round fee from distinct wallets,
+// recruitment: many small payments of one round fee (0.01, 0.02 or 0.05
+// BTC) from distinct wallets,
 // each to a fresh address of one collector, then swept in one transaction
 // to the collector's exchange deposit address. Size is the number of
 // payments.
@@ -93,7 +94,8 @@ type recruitment struct {
 }
 
 func newRecruitment(e *env, rng *rand.Rand, k *scenarioKind, size int) scenario {
-	fee := [...]int64{100_000, 250_000, 500_000}[rng.IntN(3)]
+	// Multiples of 0.01 BTC: round by the power-of-ten test.
+	fee := [...]int64{1_000_000, 2_000_000, 5_000_000}[rng.IntN(3)]
 	return &recruitment{
 		in:        e.log.start(k, map[string]any{"payments": size, "fee_sat": fee}),
 		collector: e.newEntity(kindIllicit, illicitFamily(rng)),
@@ -162,8 +164,9 @@ func (s *fanIn) step(b *blockBuilder, e *env) bool {
 	return true
 }
 
-// hawala: a broker with one reused address collects small payments from
-// distinct wallets and, every hawalaPeriod blocks, settles its whole
+// hawala: a broker with one reused address collects small payments
+// (0.002–0.02 BTC, 6–10 per block) from distinct wallets and, every
+// hawalaPeriod blocks, settles its whole
 // balance in one transaction to the same 2–3 counterparties, leaving
 // nothing. Size is the number of settlement cycles.
 type hawala struct {
@@ -194,8 +197,8 @@ func (s *hawala) step(b *blockBuilder, e *env) bool {
 		s.next = b.height + hawalaPeriod
 	}
 	if b.height < s.next {
-		s.c.collect(b, s.in, s.broker, 3+b.rng.IntN(4), false,
-			func(rng *rand.Rand) int64 { return logUniform(rng, 200_000, 5_000_000) }, "sender", "broker")
+		s.c.collect(b, s.in, s.broker, 6+b.rng.IntN(5), false,
+			func(rng *rand.Rand) int64 { return logUniform(rng, 200_000, 2_000_000) }, "sender", "broker")
 		return false
 	}
 	coins := b.ledger.takeAll(s.broker, maxScenarioSize+10, b.height)
