@@ -12,14 +12,12 @@ import (
 // instance is one planted scenario instance or decoy being recorded for
 // the ground truth.
 type instance struct {
-	name      string
-	kind      *scenarioKind
-	known     []chainhash.Hash // txids of transactions of earlier blocks
-	plans     []*txPlan        // transactions planned by the scenario
-	addrs     []roleRef
-	params    map[string]any
-	finished  bool
-	abandoned bool
+	name   string
+	kind   *scenarioKind
+	known  []chainhash.Hash // txids of transactions of earlier blocks
+	plans  []*txPlan        // transactions planned by the scenario
+	addrs  []roleRef
+	params map[string]any
 }
 
 // roleRef is an address with its role in an instance.
@@ -73,7 +71,6 @@ func (s *scenarioLog) start(k *scenarioKind, params map[string]any) *instance {
 
 // finish queues in for writing.
 func (s *scenarioLog) finish(in *instance) {
-	in.finished = true
 	s.finished = append(s.finished, in)
 }
 

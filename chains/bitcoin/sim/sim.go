@@ -150,7 +150,9 @@ func spacing(o Options, maturity int32) time.Duration {
 // Generate writes a regtest chain with opts.Txs everyday transactions into
 // dir: block files blk00000.dat, blk00001.dat, ... (at most 128 MiB each,
 // frames of [magic][u32 LE length][block], starting with the regtest genesis
-// block) and truth.jsonl, which names the owner of every address. dir is
+// block), truth.jsonl, which names the owner of every address, every
+// CoinJoin and every planted scenario, and, when it succeeds, labels.csv,
+// the public-source labels (docs/truth.md). dir is
 // created if needed; existing block or truth files make Generate fail rather
 // than mix runs. The same options, apart from Workers and Progress, produce
 // byte-identical files. When ctx is cancelled, Generate returns ctx's error

@@ -20,19 +20,38 @@ type World struct {
 }
 
 // Scenarios configures each planted scenario kind and each decoy kind.
+// Each field is named after its kind in truth.jsonl.
 type Scenarios struct {
-	Recruitment          Scenario `yaml:"recruitment"`
-	FanIn                Scenario `yaml:"fan_in"`
-	Hawala               Scenario `yaml:"hawala"`
-	Structuring          Scenario `yaml:"structuring"`
-	PeelChain            Scenario `yaml:"peel_chain"`
-	PassThrough          Scenario `yaml:"pass_through"`
-	FanOut               Scenario `yaml:"fan_out"`
-	ChainHop             Scenario `yaml:"chain_hop"`
-	Sanctioned           Scenario `yaml:"sanctioned"`
-	Payroll              Scenario `yaml:"payroll"`
-	ExchangeBatch        Scenario `yaml:"exchange_batch"`
-	MerchantAggregation  Scenario `yaml:"merchant_aggregation"`
+	// Recruitment sizes the recruitment collections (size: payments).
+	Recruitment Scenario `yaml:"recruitment"`
+	// FanIn sizes the fan-in aggregations (size: distinct sources).
+	FanIn Scenario `yaml:"fan_in"`
+	// Hawala sizes the hawala-like brokers (size: settlement cycles).
+	Hawala Scenario `yaml:"hawala"`
+	// Structuring sizes the structuring sources (size: transfers).
+	Structuring Scenario `yaml:"structuring"`
+	// PeelChain sizes the peel chains (size: hops).
+	PeelChain Scenario `yaml:"peel_chain"`
+	// PassThrough sizes the rapid pass-through mules (size: cycles).
+	PassThrough Scenario `yaml:"pass_through"`
+	// FanOut sizes the fan-out smurfing (size: outputs).
+	FanOut Scenario `yaml:"fan_out"`
+	// ChainHop sizes the transfers to the instant exchanger (size:
+	// transfers).
+	ChainHop Scenario `yaml:"chain_hop"`
+	// Sanctioned sizes the sanctioned entities (size: direct
+	// counterparties).
+	Sanctioned Scenario `yaml:"sanctioned"`
+	// Payroll sizes the payroll decoys (size: employees).
+	Payroll Scenario `yaml:"payroll"`
+	// ExchangeBatch records exchange withdrawal batches as decoys (size:
+	// least customers per batch).
+	ExchangeBatch Scenario `yaml:"exchange_batch"`
+	// MerchantAggregation records merchant consolidations as decoys
+	// (size: least sales consolidated).
+	MerchantAggregation Scenario `yaml:"merchant_aggregation"`
+	// ProcessorPassThrough records payment processor cycles as decoys
+	// (size: least merchants paid).
 	ProcessorPassThrough Scenario `yaml:"processor_pass_through"`
 }
 
