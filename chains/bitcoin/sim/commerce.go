@@ -54,13 +54,17 @@ type merchant struct {
 // processor is a payment processor: each invoice gets a fresh invoice
 // address; every invoiceSweepEvery blocks the invoice coins are swept into
 // the reused settlement address, and every payoutEvery blocks the
-// settlement wallet pays every merchant what it is owed less the fee in
-// one batch, change back to the settlement address.
+// settlement wallet pays every merchant what its swept invoices came to,
+// less the fee, in one batch, change back to the settlement address.
 type processor struct {
 	invoices, settlement *entity
-	owed                 []int64 // by merchant index
-	lastSweep            int32
-	lastPayout           int32
+	// invoiceOf maps an invoice address to the merchant it was made
+	// for; owed is what the swept invoices of each merchant (by index)
+	// add up to since its last payout.
+	invoiceOf  map[uint32]int
+	owed       []int64
+	lastSweep  int32
+	lastPayout int32
 	// sweeps since the last payout, for the processor_pass_through decoy.
 	sweeps []*txPlan
 }
@@ -88,7 +92,7 @@ func newCommerce(l *ledger, rng *rand.Rand, w World, log *scenarioLog) *commerce
 	for i := range w.Processors {
 		fam := family{script: exchangeScripts[rng.IntN(len(exchangeScripts))], changeLast: true, style: styleCore}
 		name := fmt.Sprintf("p%d", i)
-		p := &processor{owed: make([]int64, w.Merchants)}
+		p := &processor{owed: make([]int64, w.Merchants), invoiceOf: make(map[uint32]int)}
 		p.invoices = l.addEntity(name, kindProcessor, fam)
 		p.invoices.role = roleInvoice
 		fam.reuseRecv = true
@@ -164,7 +168,7 @@ func (c *commerce) planBlock(b *blockBuilder) error {
 			return nil
 		}
 		if m.proc != nil {
-			m.proc.owed[m.idx] += v
+			m.proc.invoiceOf[p.outs[0].addr] = m.idx
 		}
 	}
 	return nil
@@ -183,12 +187,18 @@ func (c *commerce) planProcessor(b *blockBuilder, p *processor) bool {
 			}
 			p.lastSweep = b.height
 			p.sweeps = append(p.sweeps, tx)
+			for _, in := range tx.ins {
+				p.owed[p.invoiceOf[in.coin.addr]] += in.coin.value
+				delete(p.invoiceOf, in.coin.addr)
+			}
 		}
 	}
 	if b.height-p.lastPayout < payoutEvery {
 		return true
 	}
-	budget := p.settlement.balance() * 9 / 10
+	// Keep a margin for the fee; what does not fit waits for the next
+	// payout.
+	budget := p.settlement.balance() - 20_000
 	var outs []plannedOutput
 	var paid []int
 	for i, m := range c.merchants {

@@ -25,7 +25,9 @@ func scenarioOpts() Options {
 	w.Scenarios.MerchantAggregation.Size = 5
 	w.Scenarios.ProcessorPassThrough.Size = 2
 	if raceEnabled {
-		return Options{Seed: 21, Txs: 4000, TxsPerBlock: 25, Wallets: 300, Exchanges: 2, World: w}
+		w.Merchants = 3
+		w.Scenarios.ProcessorPassThrough.Size = 1
+		return Options{Seed: 21, Txs: 3000, TxsPerBlock: 30, Wallets: 250, Exchanges: 2, World: w}
 	}
 	return Options{Seed: 21, Txs: 12000, TxsPerBlock: 60, Wallets: 600, Exchanges: 2, World: w}
 }
