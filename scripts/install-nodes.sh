@@ -33,6 +33,17 @@ else
 	echo "btcd ${BTCD_VERSION}: installed in $((SECONDS - start))s: $("$BIN/btcd" --version)"
 fi
 
+# --- addblock (btcd's bulk importer, the peer of `spoor bench ingest`) -----
+# addblock has no --version flag; the binary is installed from the same
+# pinned btcd release and skipped when present.
+if [[ -x "$BIN/addblock" ]]; then
+	echo "addblock ${BTCD_VERSION}: already installed at $BIN/addblock, skipping"
+else
+	echo "addblock ${BTCD_VERSION}: installing into $BIN ..."
+	GOFLAGS= GOBIN="$BIN" go install "github.com/btcsuite/btcd/cmd/addblock@v${BTCD_VERSION}"
+	echo "addblock ${BTCD_VERSION}: installed"
+fi
+
 # --- geth (Ethereum) ---------------------------------------------------------
 # PLACEHOLDER: geth v1.17.8 belongs to a later issue. Do NOT install it now.
 # When that issue lands, add an install step here following the btcd pattern:

@@ -25,8 +25,17 @@ func (c *cli) registerBench(cmds map[string]func(context.Context, Config) error)
 	ingest.Flag("runs", "Measure this many times and report the best of each.").Default("3").IntVar(&runs)
 	ingest.Flag("blocks", "blk files or directories to measure on (default: mainnet blocks 0-14131 from the btcd module).").StringsVar(&blocks)
 	ingest.Flag("network", "Network of --blocks.").Default("mainnet").StringVar(&network)
+	var addblock string
+	var noBtcd bool
+	ingest.Flag("addblock", "btcd's addblock binary to compare with (default: .bin/addblock from scripts/install-nodes.sh, or addblock on PATH).").StringVar(&addblock)
+	ingest.Flag("no-btcd", "Skip the comparison with btcd's addblock.").BoolVar(&noBtcd)
 	cmds[ingest.FullCommand()] = func(ctx context.Context, cfg Config) error {
-		return c.benchIngest(ctx, cfg, blocks, network, runs, asJSON)
+		if !noBtcd {
+			addblock = findAddblock(addblock)
+		} else {
+			addblock = ""
+		}
+		return c.benchIngest(ctx, cfg, blocks, network, runs, asJSON, addblock)
 	}
 }
 
@@ -42,9 +51,14 @@ type IngestResult struct {
 	KeysPerTx      float64 `json:"keys_per_tx"`
 	DiskBytesPerTx float64 `json:"disk_bytes_per_tx"`
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
+	// BtcdTxPerSec is btcd's addblock --addrindex --txindex throughput on
+	// the same files, and BtcdRatio spoor's full-index throughput divided
+	// by it; zero when addblock was not run.
+	BtcdTxPerSec float64 `json:"btcd_addblock_tx_per_s,omitempty"`
+	BtcdRatio    float64 `json:"full_index_to_btcd_ratio,omitempty"`
 }
 
-func (c *cli) benchIngest(ctx context.Context, cfg Config, blocks []string, network string, runs int, asJSON bool) error {
+func (c *cli) benchIngest(ctx context.Context, cfg Config, blocks []string, network string, runs int, asJSON bool, addblock string) error {
 	if runs < 1 {
 		return fmt.Errorf("runs %d: want at least 1", runs)
 	}
@@ -121,6 +135,20 @@ func (c *cli) benchIngest(ctx context.Context, cfg Config, blocks []string, netw
 			return err
 		}
 	}
+	if addblock != "" {
+		files, err := blockFileList(blocks)
+		if err != nil {
+			return err
+		}
+		for range runs {
+			d, err := runAddblock(ctx, addblock, network, files)
+			if err != nil {
+				return err
+			}
+			res.BtcdTxPerSec = max(res.BtcdTxPerSec, float64(res.Txs)/d.Seconds())
+		}
+		res.BtcdRatio = res.IndexTxPerSec / res.BtcdTxPerSec
+	}
 	res.Ratio = res.IndexTxPerSec / res.ParseTxPerSec
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
@@ -132,6 +160,11 @@ func (c *cli) benchIngest(ctx context.Context, cfg Config, blocks []string, netw
 	fmt.Fprintf(c.stdout, "data: %d blocks, %d transactions (%s), %d workers, best of %d runs\n", res.Blocks, res.Txs, res.Data, res.Workers, runs)
 	fmt.Fprintf(c.stdout, "parse only   %10.0f tx/s\nfull index   %10.0f tx/s  (%.2f of parse-only)\nkeys/tx      %10.2f\ndisk/tx      %10.1f bytes (sstables after a full compaction)\npeak RSS     %10.1f MiB\n",
 		res.ParseTxPerSec, res.IndexTxPerSec, res.Ratio, res.KeysPerTx, res.DiskBytesPerTx, res.PeakRSSMiB)
+	if res.BtcdTxPerSec > 0 {
+		fmt.Fprintf(c.stdout, "btcd addblock %10.0f tx/s  (--addrindex --txindex, fast-add; spoor full index is %.1fx)\n", res.BtcdTxPerSec, res.BtcdRatio)
+	} else {
+		fmt.Fprintln(c.stdout, "btcd addblock: not run (install it with scripts/install-nodes.sh, or pass --addblock)")
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spoorhq/spoor/api"
+	"github.com/spoorhq/spoor/chains/bitcoin/sim"
 	"gopkg.in/yaml.v3"
 )
 
@@ -22,6 +23,14 @@ type Config struct {
 	Storage StorageConfig `yaml:"storage"`
 	Trace   TraceConfig   `yaml:"trace"`
 	Serve   ServeConfig   `yaml:"serve"`
+	// Simulate configures the simulated worlds of spoor simulate.
+	Simulate SimulateConfig `yaml:"simulate"`
+}
+
+// SimulateConfig configures spoor simulate: the world of each chain
+// (docs/truth.md documents every field).
+type SimulateConfig struct {
+	Bitcoin sim.World `yaml:"bitcoin"`
 }
 
 // LogConfig configures structured logging.

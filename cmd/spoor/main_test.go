@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/spoorhq/spoor/api"
+	"github.com/spoorhq/spoor/chains/bitcoin/sim"
 )
 
 // runCLI runs one command line in process.
@@ -46,7 +48,45 @@ func demoData(t *testing.T) string {
 }
 
 func TestDemo(t *testing.T) {
-	demoData(t)
+	dir := demoData(t)
+	// Part 1: the simulated world, checked against its own truth file
+	// and the index.
+	recs, err := sim.ReadTruthFile(filepath.Join(dir, demoChainDir, sim.TruthFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	planted, decoys := 0, 0
+	for _, r := range recs {
+		switch {
+		case r.Scenario != "" && r.Decoy:
+			decoys++
+		case r.Scenario != "":
+			planted++
+		}
+	}
+	if planted < 9 {
+		t.Errorf("only %d planted instances in the demo world", planted)
+	}
+	code, out, errs := runCLI(t, "stats", "--network", "regtest", "--datadir", dir, "--json")
+	var s api.Stats
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
+		t.Fatalf("stats: %d %s %s", code, out, errs)
+	}
+	if s.Txs != demoTxs+s.Blocks {
+		t.Errorf("regtest index holds %d transactions in %d blocks, want %d plus one coinbase per block", s.Txs, s.Blocks, demoTxs)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("indexed %d blocks (tip %d): %d transactions", s.Blocks, s.Height, s.Txs),
+		fmt.Sprintf("planted: %d scenario instances", planted),
+		fmt.Sprintf("and %d legitimate decoys", decoys),
+		"peel_chain-",
+		"is an exchange deposit address",
+	} {
+		if !strings.Contains(demoOut, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, demoOut)
+		}
+	}
+	// Part 2: real mainnet blocks.
 	for _, want := range []string{
 		"indexed 14132 blocks (tip 14131",
 		"14247 transactions",
@@ -62,7 +102,7 @@ func TestDemo(t *testing.T) {
 
 func TestQueriesJSON(t *testing.T) {
 	dir := demoData(t)
-	code, out, errs := runCLI(t, "tx", "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16", "--datadir", dir, "--json")
+	code, out, errs := runCLI(t, "tx", "f4184fc596403b9d638783cf57adfe4c75c605f6356fbc91338530e9831e9e16", "--network", "mainnet", "--datadir", dir, "--json")
 	if code != 0 {
 		t.Fatalf("tx: %d %s", code, errs)
 	}
@@ -80,7 +120,7 @@ func TestQueriesJSON(t *testing.T) {
 	var all []string
 	cursor := ""
 	for page := 0; page < 10; page++ {
-		args := []string{"address", "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S", "--datadir", dir, "--json", "--limit", "2"}
+		args := []string{"address", "12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S", "--network", "mainnet", "--datadir", dir, "--json", "--limit", "2"}
 		if cursor != "" {
 			args = append(args, "--cursor", cursor)
 		}
@@ -106,7 +146,7 @@ func TestQueriesJSON(t *testing.T) {
 		t.Fatalf("paged history = %v", all)
 	}
 
-	code, out, _ = runCLI(t, "stats", "--datadir", dir, "--json")
+	code, out, _ = runCLI(t, "stats", "--network", "mainnet", "--datadir", dir, "--json")
 	var s api.Stats
 	if code != 0 || json.Unmarshal([]byte(out), &s) != nil || s.Height != 14131 || s.IndexTips["addrindex"] != 14131 {
 		t.Fatalf("stats = %d %s", code, out)
@@ -131,11 +171,11 @@ func TestBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"malformed address", []string{"address", "1NotAnAddress", "--datadir", dir}, 1, "1NotAnAddress"},
-		{"testnet address on mainnet", []string{"address", "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", "--datadir", dir}, 1, "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"},
-		{"unknown address", []string{"address", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "--datadir", dir}, 1, "never seen"},
-		{"bad txid", []string{"tx", "xyz", "--datadir", dir}, 1, `"xyz" is not a 64-digit hex txid`},
-		{"unknown txid", []string{"tx", strings.Repeat("ab", 32), "--datadir", dir}, 1, "not in the index"},
+		{"malformed address", []string{"address", "1NotAnAddress", "--network", "mainnet", "--datadir", dir}, 1, "1NotAnAddress"},
+		{"testnet address on mainnet", []string{"address", "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", "--network", "mainnet", "--datadir", dir}, 1, "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"},
+		{"unknown address", []string{"address", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "--network", "mainnet", "--datadir", dir}, 1, "never seen"},
+		{"bad txid", []string{"tx", "xyz", "--network", "mainnet", "--datadir", dir}, 1, `"xyz" is not a 64-digit hex txid`},
+		{"unknown txid", []string{"tx", strings.Repeat("ab", 32), "--network", "mainnet", "--datadir", dir}, 1, "not in the index"},
 		{"no index", []string{"stats", "--datadir", t.TempDir()}, 1, "no Bitcoin index"},
 		{"unknown network", []string{"index", "bitcoin", "--network", "dogecoin", "--blocks", "x", "--datadir", t.TempDir()}, 1, `unknown bitcoin network "dogecoin"`},
 		{"no source", []string{"index", "bitcoin", "--datadir", t.TempDir()}, 1, "--blocks"},
@@ -145,6 +185,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, "frobnicate"},
 		{"corrupt block file", []string{"index", "bitcoin", "--blocks", truncated, "--datadir", t.TempDir()}, 1, truncated},
 		{"wrong network index", []string{"stats", "--datadir", dir, "--network", "testnet3"}, 1, "testnet3"},
+		{"two networks, none chosen", []string{"stats", "--datadir", dir}, 1, "choose one with --network"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

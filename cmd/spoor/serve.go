@@ -156,13 +156,13 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		return fmt.Errorf("serve.trace_cache_entries: %w", err)
 	}
 	engine := trace.NewEngine(cached, labels, addressNamer(db, bnet))
-	if rules := cfg.Trace.Screen.Rules; rules != nil {
+	if rules := cfg.Trace.Screen.rules(); rules != nil {
 		if err := trace.CheckRiskRules(rules); err != nil {
 			return fmt.Errorf("config trace.screen.rules: %w", err)
 		}
 	}
 	traceOpts := api.TraceOptions{Walk: cfg.Trace.limits(), Exposure: cfg.Trace.Screen.limits(),
-		Paths: trace.PathLimits{MaxFanout: cfg.Trace.MaxFanout, MaxDuration: cfg.Trace.Timeout}, Rules: cfg.Trace.Screen.Rules, MaxBulk: sc.MaxBulkScreen}
+		Paths: trace.PathLimits{MaxFanout: cfg.Trace.MaxFanout, MaxDuration: cfg.Trace.Timeout}, Rules: cfg.Trace.Screen.rules(), MaxBulk: sc.MaxBulkScreen}
 	schema, err := api.NewSchema(api.SchemaOptions{Log: log, MaxPageSize: opts.Limits.MaxPageSize},
 		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
 		api.TraceArea(engine, db, labels, bnet, traceOpts),

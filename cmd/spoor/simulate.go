@@ -13,7 +13,7 @@ import (
 
 func (c *cli) registerSimulate(cmds map[string]func(context.Context, Config) error) {
 	simCmd := c.app.Command("simulate", "Generate a chain with known ground truth.")
-	btc := simCmd.Command("bitcoin", "Write consensus-valid regtest blocks (blk*.dat) and truth.jsonl into --out.")
+	btc := simCmd.Command("bitcoin", "Write consensus-valid regtest blocks (blk*.dat), truth.jsonl and labels.csv into --out. The world (merchants, processors, planted scenarios) comes from the simulate.bitcoin section of --config (see docs/world.example.yaml).")
 	var opts sim.Options
 	var out string
 	btc.Flag("out", "Directory to write blk*.dat and truth.jsonl into; it must not hold block files already.").Required().StringVar(&out)
@@ -25,6 +25,7 @@ func (c *cli) registerSimulate(cmds map[string]func(context.Context, Config) err
 	btc.Flag("exchanges", "Exchanges (default: 3 from 10,000 txs, else 1; negative: none).").IntVar(&opts.Exchanges)
 	btc.Flag("coinjoins", "CoinJoin transactions per 1,000 (default: 10 from 10,000 txs, else none; negative: none).").IntVar(&opts.CoinJoins)
 	cmds[btc.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		opts.World = cfg.Simulate.Bitcoin
 		return c.simulateBitcoin(ctx, out, opts)
 	}
 }
@@ -53,6 +54,6 @@ func (c *cli) simulateBitcoin(ctx context.Context, out string, opts sim.Options)
 	fmt.Fprintf(c.stdout, "wrote %d regtest blocks (tip %s at height %d): %d transactions, %d inputs, %d outputs, %d addresses, %.1f MiB in %d files, in %s (%.0f tx/s)\n",
 		sum.Blocks, sum.Tip, sum.Height, sum.Txs, sum.Inputs, sum.Outputs, sum.Addresses, float64(sum.Bytes)/(1<<20), len(sum.Files),
 		elapsed.Round(time.Millisecond), float64(sum.Txs)/elapsed.Seconds())
-	fmt.Fprintf(c.stdout, "ground truth: %s\nindex it: spoor index bitcoin --network regtest --blocks %s --datadir DIR\n", sum.Truth, out)
+	fmt.Fprintf(c.stdout, "ground truth: %s (%d planted scenarios and decoys)\npublic labels: %s\nindex it: spoor index bitcoin --network regtest --blocks %s --datadir DIR\n", sum.Truth, sum.Scenarios, sum.Labels, out)
 	return nil
 }

@@ -42,8 +42,20 @@ type ScreenConfig struct {
 
 // limits returns the walk limits the configuration sets.
 func (t TraceConfig) limits() trace.Limits {
+	stops := t.StopCategories
+	if len(stops) == 0 {
+		stops = nil // the defaults; an empty list in YAML means the same
+	}
 	return trace.Limits{MaxHops: t.MaxHops, Window: t.Window, MinValue: t.MinValueSat, MaxFanout: t.MaxFanout,
-		MaxNodes: t.MaxNodes, MaxEdges: t.MaxEdges, MaxDuration: t.Timeout, StopCategories: t.StopCategories}
+		MaxNodes: t.MaxNodes, MaxEdges: t.MaxEdges, MaxDuration: t.Timeout, StopCategories: stops}
+}
+
+// rules returns the configured risk rules, nil for the defaults.
+func (s ScreenConfig) rules() []trace.RiskRule {
+	if len(s.Rules) == 0 {
+		return nil
+	}
+	return s.Rules
 }
 
 func (s ScreenConfig) limits() trace.ExposureLimits {
@@ -175,7 +187,7 @@ func (c *cli) registerTrace(cmds map[string]func(context.Context, Config) error)
 		if screenHops != 0 {
 			lim.MaxHops = screenHops
 		}
-		rules := cfg.Trace.Screen.Rules
+		rules := cfg.Trace.Screen.rules()
 		if rules != nil {
 			if err := trace.CheckRiskRules(rules); err != nil {
 				return fmt.Errorf("config trace.screen.rules: %w", err)

@@ -24,12 +24,21 @@ type plannedInput struct {
 	coin  utxo
 }
 
-// plannedOutput is an output of a planned transaction.
+// plannedOutput is an output of a planned transaction. An output without
+// owner is an OP_RETURN output carrying data.
 type plannedOutput struct {
 	owner  *entity
 	addr   uint32
 	value  int64
 	change bool // the output returns change to the owner of the first input
+	// fresh asks for a new address of owner even when its family reuses
+	// its receive address.
+	fresh bool
+	// addrFn, if set, chooses the address once the block has accepted the
+	// plan (an exchange deposit address, a stable counterparty address).
+	addrFn func(l *ledger) uint32
+	// data is the payload of an OP_RETURN output (owner nil).
+	data []byte
 }
 
 // txPlan is a transaction decided by an actor but not yet signed. Inputs may
@@ -58,6 +67,10 @@ func (p *txPlan) shape() txShape {
 		s.addInput(in.owner.fam.script)
 	}
 	for _, out := range p.outs {
+		if out.owner == nil {
+			s.addDataOutput(len(out.data))
+			continue
+		}
 		s.addOutput(out.owner.fam.script)
 	}
 	return s
@@ -83,9 +96,11 @@ type blockBuilder struct {
 	ledger *ledger
 	// maxTxs is the number of non-coinbase transactions wanted.
 	maxTxs int
-	plans  []*txPlan
-	weight int
-	sigOps int
+	// progress is the number of transactions in earlier blocks.
+	progress int
+	plans    []*txPlan
+	weight   int
+	sigOps   int
 }
 
 // newBlockBuilder starts the block at height.

@@ -18,7 +18,10 @@ const (
 	protoTx0        = "whirlpool-tx0"
 	protoMix        = "whirlpool-mix"
 	protoWasabi     = "wasabi2"
+	protoWasabi1    = "wasabi1"
 	protoJoinMarket = "joinmarket"
+	// tx0PayloadLen is the length of the Tx0 OP_RETURN payload.
+	tx0PayloadLen = 46
 	// mixSize is the Whirlpool anonymity set: inputs and outputs per mix.
 	mixSize = 5
 	// maxPremix bounds the premix outputs of one Tx0.
@@ -37,6 +40,15 @@ const (
 	wasabiFeeThreshold = 1_000_000
 	wasabiMaxOuts      = 8
 	wasabiMaxFeeRate   = 20
+	// Wasabi 1 rounds: participants, the base denomination and its
+	// per-round jitter, the coordinator fee per participant and
+	// anonymity-set member, and the most coins per participant.
+	wasabi1MinWallets = 10
+	wasabi1MaxWallets = 30
+	wasabi1Denom      = 10_000_000
+	wasabi1Jitter     = 50_000
+	wasabi1FeeRate    = 0.00003
+	wasabi1MaxCoins   = 4
 	// JoinMarket: makers per join, the most coins per participant and
 	// the maker fee rate.
 	jmMinMakers = 2
@@ -78,11 +90,12 @@ type pendingOut struct {
 // coinJoins is the actor for CoinJoin coordinators and their users. A share
 // of the SegWit wallets use CoinJoins. Each block it plans about
 // rate/1,000 of the block's transactions as:
-//   - Whirlpool Tx0 (30%): one P2WPKH wallet's coins pay the pool's
-//     coordinator fee, 1–10 premix outputs of the denomination plus a miner
+//   - Whirlpool Tx0 (25%): one P2WPKH wallet's coins pay the pool's
+//     coordinator fee, an OP_RETURN of 46 bytes (the masked fee payload),
+//     1–10 premix outputs of the denomination plus a miner
 //     fee allowance of 300–1,500 sat, and change, all to fresh addresses;
 //     premix coins then wait in the pool;
-//   - Whirlpool mix (40%): 5 inputs from 5 wallets with distinct previous
+//   - Whirlpool mix (35%): 5 inputs from 5 wallets with distinct previous
 //     transactions (2–4 premix, 1–3 remixes once there are postmix coins)
 //     and 5 outputs of exactly the denomination to fresh addresses of the
 //     same wallets; the premix allowances pay the miner fee; half of the
@@ -94,19 +107,22 @@ type pendingOut struct {
 //     (or back as change while the round would pay over 20 sat/vB); one
 //     coordinator fee output; inputs and outputs sorted by value,
 //     descending;
+//   - Wasabi 1 (10%): 10–30 P2WPKH wallets, one output each of a round
+//     denomination just under 0.1 BTC plus change, and one coordinator
+//     fee output (see planWasabi1);
 //   - JoinMarket (20%): a taker and 2–8 makers each get one output of the
 //     same amount plus change; the taker pays the miner fee and a small
 //     fee to each maker; outputs are shuffled.
 //
-// Whirlpool's Tx0 OP_RETURN is not simulated (the planner has no data
-// outputs). Every CoinJoin output of a wallet goes to a fresh address of
+// Every CoinJoin output of a wallet goes to a fresh address of
 // that wallet, so the ground truth keeps it with its owner.
 type coinJoins struct {
 	rate    float64
 	users   []*entity // SegWit wallets that use CoinJoins
 	p2wpkh  []*entity // the P2WPKH ones, who may use Whirlpool
 	whirl   *entity   // Whirlpool coordinator
-	wasabi  *entity   // Wasabi coordinator
+	wasabi  *entity   // Wasabi 2 coordinator
+	wasabi1 *entity   // Wasabi 1 coordinator
 	premix  [len(whirlpoolPools)][]poolCoin
 	remix   [len(whirlpoolPools)][]poolCoin
 	pending []pendingOut
@@ -125,6 +141,7 @@ func newCoinJoins(l *ledger, rng *rand.Rand, perMille int) *coinJoins {
 		rate:    float64(perMille) / 1000,
 		whirl:   l.addEntity("c0", kindCoordinator, coord),
 		wasabi:  l.addEntity("c1", kindCoordinator, coord),
+		wasabi1: l.addEntity("c2", kindCoordinator, coord),
 		denoms:  wasabiDenominations(),
 		inRound: make(map[int32]bool),
 	}
@@ -179,12 +196,14 @@ func (c *coinJoins) planBlock(b *blockBuilder) error {
 		var p *txPlan
 		var pool int
 		switch u := b.rng.Float64(); {
-		case u < 0.3:
+		case u < 0.25:
 			p, pool = c.planTx0(b)
-		case u < 0.7:
+		case u < 0.6:
 			p, pool = c.planMix(b)
-		case u < 0.8:
+		case u < 0.7:
 			p = c.planWasabi(b)
+		case u < 0.8:
+			p = c.planWasabi1(b)
 		default:
 			p = c.planJoinMarket(b)
 		}
@@ -246,6 +265,9 @@ func (c *coinJoins) commit(b *blockBuilder, p *txPlan, pool int) bool {
 	}
 	for i := range p.outs {
 		o := &p.outs[i]
+		if o.owner == nil {
+			continue // the Tx0 OP_RETURN
+		}
 		if o.owner.kind == kindCoordinator {
 			o.addr = l.receiveAddress(o.owner)
 		} else {
@@ -327,6 +349,13 @@ func (c *coinJoins) planTx0(b *blockBuilder) (*txPlan, int) {
 	pool -= rng.IntN(pool + 1)
 	pl := whirlpoolPools[pool]
 	p.outs = append(p.outs, plannedOutput{owner: c.whirl, value: pl.fee})
+	// The client's OP_RETURN carries the fee payload, XOR-masked with a
+	// secret shared with the coordinator: random bytes to an observer.
+	payload := make([]byte, tx0PayloadLen)
+	for i := range payload {
+		payload[i] = byte(rng.Uint32())
+	}
+	p.outs = append(p.outs, plannedOutput{data: payload})
 	n := 1 + rng.IntN(maxPremix)
 	for range n {
 		p.outs = append(p.outs, plannedOutput{owner: w, value: pl.denom + allowance})
@@ -582,6 +611,64 @@ func (c *coinJoins) planJoinMarket(b *blockBuilder) *txPlan {
 	outs = append(outs,
 		plannedOutput{owner: taker, value: amount},
 		plannedOutput{owner: taker, value: change, change: true})
+	rng.Shuffle(len(outs), func(i, j int) { outs[i], outs[j] = outs[j], outs[i] })
+	rng.Shuffle(len(p.ins), func(i, j int) { p.ins[i], p.ins[j] = p.ins[j], p.ins[i] })
+	p.outs = outs
+	return p
+}
+
+// planWasabi1 plans a Wasabi 1 (ZeroLink) round: 10–30 P2WPKH wallets each
+// register 1–4 coins and get back one output of the round's denomination
+// (0.1 BTC less a per-round jitter of up to 0.0005 BTC, so never exactly
+// 0.1) and a change output; every participant pays the coordinator
+// 0.003% of the denomination per anonymity-set member and its share of the
+// miner fee; one coordinator fee output goes to the coordinator's static
+// address. Outputs are shuffled.
+func (c *coinJoins) planWasabi1(b *blockBuilder) *txPlan {
+	defer c.endRound()
+	l, rng := b.ledger, b.rng
+	p := newCoinJoinPlan(protoWasabi1)
+	denom := int64(wasabi1Denom) - 1 - rng.Int64N(wasabi1Jitter)
+	want := wasabi1MinWallets + rng.IntN(wasabi1MaxWallets-wasabi1MinWallets+1)
+	fee := int64(float64(denom) * wasabi1FeeRate * float64(want))
+	rate := 1 + rng.Int64N(8)
+	var s txShape
+	for range wasabi1MaxCoins {
+		s.addInput(p2wpkh)
+	}
+	s.addOutput(p2wpkh)
+	s.addOutput(p2wpkh)
+	minerShare := int64(s.vsize()) * rate
+	var outs []plannedOutput
+	joined := 0
+	for range want * 3 {
+		if joined == want {
+			break
+		}
+		w := c.pickUser(rng, c.p2wpkh)
+		if w == nil {
+			continue
+		}
+		need := denom + fee + minerShare + dustLimit
+		first := len(p.ins)
+		sum := takeCoins(b, p, w, wasabi1MaxCoins, need)
+		if sum < need {
+			for _, in := range p.ins[first:] {
+				l.returnCoin(w, in.coin)
+			}
+			p.ins = p.ins[:first]
+			continue
+		}
+		joined++
+		outs = append(outs,
+			plannedOutput{owner: w, value: denom},
+			plannedOutput{owner: w, value: sum - denom - fee - minerShare, change: true})
+	}
+	if joined < wasabi1MinWallets {
+		returnPlanCoins(l, p)
+		return nil
+	}
+	outs = append(outs, plannedOutput{owner: c.wasabi1, value: fee * int64(joined)})
 	rng.Shuffle(len(outs), func(i, j int) { outs[i], outs[j] = outs[j], outs[i] })
 	rng.Shuffle(len(p.ins), func(i, j int) { p.ins[i], p.ins[j] = p.ins[j], p.ins[i] })
 	p.outs = outs

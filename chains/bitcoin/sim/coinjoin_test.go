@@ -47,11 +47,15 @@ func TestCoinJoinShapes(t *testing.T) {
 			proto[r.Txid] = r.Protocol
 		case r.Address != "" && r.Txid == "":
 			owner[r.Address] = r
+		case r.Scenario != "":
 		default:
 			t.Fatalf("truth line %+v is neither an address nor a transaction", r)
 		}
 	}
 	entityOf := func(script []byte) TruthRecord {
+		if txscript.GetScriptClass(script) == txscript.NullDataTy {
+			return TruthRecord{Kind: "op_return"}
+		}
 		_, addrs, _, err := txscript.ExtractPkScriptAddrs(script, &chaincfg.RegressionNetParams)
 		if err != nil || len(addrs) != 1 {
 			t.Fatalf("output script %x: %v", script, err)
@@ -98,6 +102,20 @@ func TestCoinJoinShapes(t *testing.T) {
 				if len(ents) != 1 {
 					t.Fatalf("tx0 %s spends from %d entities, want 1", id, len(ents))
 				}
+				// One OP_RETURN with the 46-byte payload, one
+				// coordinator fee.
+				var data, fees int
+				for _, o := range tx.TxOut {
+					switch r := entityOf(o.PkScript); {
+					case r.Kind == "op_return" && len(o.PkScript) == 2+tx0PayloadLen && o.Value == 0:
+						data++
+					case r.Kind == "coordinator":
+						fees++
+					}
+				}
+				if data != 1 || fees != 1 {
+					t.Fatalf("tx0 %s: %d OP_RETURN outputs of %d bytes and %d fee outputs, want 1 and 1", id, data, tx0PayloadLen, fees)
+				}
 			case protoMix:
 				d := tx.TxOut[0].Value
 				if len(tx.TxIn) != mixSize || len(tx.TxOut) != mixSize || values[d] != mixSize ||
@@ -123,6 +141,24 @@ func TestCoinJoinShapes(t *testing.T) {
 				if len(tx.TxIn) < 10 || len(ents) < 2 || 5*std < 4*len(tx.TxOut) {
 					t.Fatalf("wasabi2 %s: %d inputs from %d entities, %d of %d outputs standard", id, len(tx.TxIn), len(ents), std, len(tx.TxOut))
 				}
+			case protoWasabi1:
+				// At least 10 equal outputs within 0.1 BTC ± 0.02,
+				// not exactly 0.1, and one coordinator fee.
+				d, n := int64(0), 0
+				for v, k := range values {
+					if k > n {
+						d, n = v, k
+					}
+				}
+				fees := 0
+				for _, o := range tx.TxOut {
+					if entityOf(o.PkScript).Kind == "coordinator" {
+						fees++
+					}
+				}
+				if n < wasabi1MinWallets || d < 8_000_000 || d > 12_000_000 || d == 10_000_000 || fees != 1 || len(ents) != n {
+					t.Fatalf("wasabi1 %s: %d outputs of %d from %d entities, %d fee outputs", id, n, d, len(ents), fees)
+				}
 			case protoJoinMarket:
 				best := 0
 				for _, n := range values {
@@ -139,7 +175,7 @@ func TestCoinJoinShapes(t *testing.T) {
 	if found != len(proto) {
 		t.Fatalf("found %d of the %d recorded CoinJoins in the blocks", found, len(proto))
 	}
-	for _, p := range []string{protoTx0, protoMix, protoWasabi, protoJoinMarket} {
+	for _, p := range []string{protoTx0, protoMix, protoWasabi, protoWasabi1, protoJoinMarket} {
 		if seen[p] == 0 {
 			t.Errorf("no %s transaction in %d CoinJoins (%v)", p, found, seen)
 		}

@@ -9,15 +9,20 @@
 //
 // The economy is a population of entities (ordinary wallets, miners,
 // exchanges with deposit, hot, change and cold addresses, see exchange.go,
-// and CoinJoin coordinators whose Whirlpool, Wasabi 2 and JoinMarket rounds
-// some wallets join, see coinjoin.go) whose behaviour is drawn from a seed. Each block, every actor plans its
-// transactions from a single seeded PRNG; signing then runs in parallel and
+// merchants and payment processors, see commerce.go, an instant exchanger,
+// see service.go, and CoinJoin coordinators whose Whirlpool, Wasabi 1 and 2
+// and JoinMarket rounds some wallets join, see coinjoin.go) whose behaviour
+// is drawn from a seed. Each block, every actor plans its transactions from a single seeded PRNG; signing then runs in parallel and
 // cannot change the result, so the same options always produce the same
 // bytes. Next to the block files, truth.jsonl names the owner of every address
-// used and lists every CoinJoin transaction, which is the ground truth for
-// clustering and tracing tests.
+// used, lists every CoinJoin transaction and every planted scenario instance
+// (scenarios.go) and decoy (decoys.go, commerce.go, exchange.go) with its
+// transactions and role-labelled addresses, which is the ground truth for
+// clustering, tracing and detector tests; labels.csv holds what public
+// sources would say (labels.go). docs/truth.md documents both files and
+// the World configuration (world.go).
 //
-// New behaviours (laundering patterns, for example) are meant to be added as
-// further actors: an actor plans transactions against the shared ledger
-// through a blockBuilder and the generator does the rest.
+// New behaviours are added as further actors: an actor plans transactions
+// against the shared ledger through a blockBuilder and the generator does
+// the rest.
 package sim

@@ -297,9 +297,15 @@ func feeWithChange(p *txPlan, w *entity, rate int64) int64 {
 func assignAddresses(l *ledger, p *txPlan) {
 	for i := range p.outs {
 		o := &p.outs[i]
-		if o.change {
+		switch {
+		case o.owner == nil:
+		case o.addrFn != nil:
+			o.addr = o.addrFn(l)
+		case o.change:
 			o.addr = l.changeAddress(o.owner, p.ins[0].coin.addr)
-		} else {
+		case o.fresh:
+			o.addr = l.newAddress(o.owner)
+		default:
 			o.addr = l.receiveAddress(o.owner)
 		}
 	}

@@ -86,6 +86,48 @@ type exchange struct {
 	// than back to the hot address.
 	freshChange bool
 	lastSweep   int32
+	// batches records withdrawal batches as exchange_batch decoys while
+	// it has instances left; nil when the decoy is off.
+	batches *batchRecorder
+}
+
+// batchRecorder records the first withdrawal batches of at least min
+// customers of every exchange as exchange_batch decoys.
+type batchRecorder struct {
+	log  *scenarioLog
+	kind *scenarioKind
+	left int
+	min  int
+}
+
+// record records p, a withdrawal of x, if it qualifies.
+func (r *batchRecorder) record(x *exchange, p *txPlan) {
+	if r == nil || r.left == 0 {
+		return
+	}
+	customers := 0
+	for _, o := range p.outs {
+		if o.owner.kind == kindWallet {
+			customers++
+		}
+	}
+	if customers < r.min {
+		return
+	}
+	r.left--
+	in := r.log.start(r.kind, map[string]any{"exchange": x.name, "customers": customers})
+	in.tx(p)
+	for _, i := range p.ins {
+		in.addr(i.owner, i.coin.addr, i.owner.role)
+	}
+	for _, o := range p.outs {
+		role := "customer"
+		if o.owner.kind == kindExchange {
+			role = o.owner.role
+		}
+		in.addr(o.owner, o.addr, role)
+	}
+	r.log.finish(in)
 }
 
 // newExchanges creates n exchanges with behaviour drawn from rng and makes
@@ -164,8 +206,11 @@ func (x *exchange) planBlock(b *blockBuilder) error {
 		if b.full() {
 			return nil
 		}
-		if p := x.planWithdrawal(b); p != nil && !x.commit(b, p, nil) {
-			return nil
+		if p := x.planWithdrawal(b); p != nil {
+			if !x.commit(b, p, nil) {
+				return nil
+			}
+			x.batches.record(x, p)
 		}
 	}
 	for range drawCount(rng, depositShare*float64(b.maxTxs), depositFloor) {

@@ -22,6 +22,27 @@ const (
 	// kindCoordinator is a CoinJoin coordinator that collects fees; see
 	// coinjoin.go.
 	kindCoordinator
+	// kindMerchant is a shop paid for goods, directly or through a
+	// payment processor; see commerce.go.
+	kindMerchant
+	// kindProcessor is a payment processor; see commerce.go.
+	kindProcessor
+	// kindService is an instant exchanger (a swap service); see
+	// service.go.
+	kindService
+	// kindSanctioned is a designated (sanctioned) entity; see
+	// scenarios.go.
+	kindSanctioned
+	// kindBroker is a hawala-like broker or one of its settlement
+	// counterparties; see scenarios.go.
+	kindBroker
+	// kindIllicit is any other entity a planted scenario creates
+	// (collectors, aggregators, peelers, mules, smurfs); see
+	// scenarios.go.
+	kindIllicit
+	// kindBusiness is a legitimate business of a decoy (an employer
+	// paying salaries); see decoys.go.
+	kindBusiness
 )
 
 // String returns the kind as written to truth.jsonl.
@@ -33,6 +54,20 @@ func (k entityKind) String() string {
 		return "exchange"
 	case kindCoordinator:
 		return "coordinator"
+	case kindMerchant:
+		return "merchant"
+	case kindProcessor:
+		return "processor"
+	case kindService:
+		return "service"
+	case kindSanctioned:
+		return "sanctioned"
+	case kindBroker:
+		return "broker"
+	case kindIllicit:
+		return "illicit"
+	case kindBusiness:
+		return "business"
 	}
 	return "wallet"
 }
@@ -85,8 +120,9 @@ type entity struct {
 	funded int32
 	// touched is the last height at which the entity's coins changed.
 	touched int32
-	// role is the part an exchange entity plays ("deposit", "hot",
-	// "cold" or "change"); empty for other entities.
+	// role is the part an exchange, processor, merchant or service
+	// entity plays ("deposit", "hot", "cold", "change", "invoice",
+	// "settlement", "sale", "treasury"); empty for other entities.
 	role string
 	// depositor holds, for an exchange's deposit entity, the customer
 	// each address was handed out to, by address index.
@@ -289,4 +325,40 @@ func (l *ledger) endBlock() {
 	l.touched = l.touched[:0]
 	l.fresh = l.fresh[:0]
 	l.picked = 0
+}
+
+// takeCoinAt removes and returns e's coin created by transaction hash at
+// address addr, and reports whether there was one.
+func (l *ledger) takeCoinAt(e *entity, hash chainhash.Hash, addr uint32, height int32) (utxo, bool) {
+	for i, c := range e.utxos {
+		if c.hash == hash && c.addr == addr {
+			last := len(e.utxos) - 1
+			e.utxos[i] = e.utxos[last]
+			e.utxos = e.utxos[:last]
+			l.touch(e, height)
+			return c, true
+		}
+	}
+	return utxo{}, false
+}
+
+// takeAll removes and returns up to n of e's coins, oldest first.
+func (l *ledger) takeAll(e *entity, n int, height int32) []utxo {
+	n = min(n, len(e.utxos))
+	if n == 0 {
+		return nil
+	}
+	out := append([]utxo(nil), e.utxos[:n]...)
+	e.utxos = append(e.utxos[:0], e.utxos[n:]...)
+	l.touch(e, height)
+	return out
+}
+
+// balance returns the value of e's coins.
+func (e *entity) balance() int64 {
+	var v int64
+	for _, c := range e.utxos {
+		v += c.value
+	}
+	return v
 }

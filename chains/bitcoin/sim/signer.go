@@ -156,6 +156,10 @@ func sortBIP69(p *txPlan, scripts [][]byte) {
 func (s *signer) sign(p *txPlan) error {
 	scripts := make([][]byte, len(p.outs))
 	for i, o := range p.outs {
+		if o.owner == nil {
+			scripts[i] = appendPush([]byte{opReturn}, o.data)
+			continue
+		}
 		scripts[i] = pkScript(o.owner.fam.script, &o.owner.keys[o.addr])
 	}
 	if p.bip69 {

@@ -38,6 +38,9 @@ type Options struct {
 	// per 1,000 transactions. Zero means the default: 10 when Txs is at
 	// least 10,000, otherwise none. A negative value means none.
 	CoinJoins int
+	// World configures merchants, payment processors and the planted
+	// scenarios and decoys; the zero World means the defaults.
+	World World
 	// Workers is the number of goroutines that derive keys and sign. Zero
 	// means runtime.NumCPU(). It does not affect the output.
 	Workers int
@@ -67,6 +70,12 @@ type Summary struct {
 	Files []string
 	// Truth is the path of the ground-truth file.
 	Truth string
+	// Labels is the path of labels.csv, the public-source labels; empty
+	// when Generate failed before writing it.
+	Labels string
+	// Scenarios is the number of scenario lines written (planted
+	// instances and decoys).
+	Scenarios int
 }
 
 const (
@@ -120,6 +129,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
 	}
+	w, err := o.World.withDefaults(o.Txs)
+	if err != nil {
+		return o, err
+	}
+	o.World = w
 	return o, nil
 }
 
@@ -136,7 +150,9 @@ func spacing(o Options, maturity int32) time.Duration {
 // Generate writes a regtest chain with opts.Txs everyday transactions into
 // dir: block files blk00000.dat, blk00001.dat, ... (at most 128 MiB each,
 // frames of [magic][u32 LE length][block], starting with the regtest genesis
-// block) and truth.jsonl, which names the owner of every address. dir is
+// block), truth.jsonl, which names the owner of every address, every
+// CoinJoin and every planted scenario, and, when it succeeds, labels.csv,
+// the public-source labels (docs/truth.md). dir is
 // created if needed; existing block or truth files make Generate fail rather
 // than mix runs. The same options, apart from Workers and Progress, produce
 // byte-identical files. When ctx is cancelled, Generate returns ctx's error
@@ -161,10 +177,15 @@ func Generate(ctx context.Context, dir string, opts Options) (Summary, error) {
 	closeErr := errors.Join(bw.close(), tw.close())
 	sum := g.sum
 	sum.Files, sum.Bytes, sum.Truth = bw.files, bw.total, truthPath
+	sum.Scenarios = g.env.log.written
 	if runErr != nil {
 		return sum, runErr
 	}
-	return sum, closeErr
+	if closeErr != nil {
+		return sum, closeErr
+	}
+	sum.Labels = filepath.Join(dir, LabelsFile)
+	return sum, writeLabels(sum.Labels, g.ledger)
 }
 
 // generator holds the state of one Generate call.
@@ -175,6 +196,7 @@ type generator struct {
 	ledger   *ledger
 	signer   *signer
 	actors   []actor
+	env      *env
 	bw       *blockWriter
 	tw       *truthWriter
 	spacing  time.Duration
@@ -187,9 +209,34 @@ func newGenerator(opts Options, bw *blockWriter, tw *truthWriter) *generator {
 	rng := rand.New(rand.NewPCG(opts.Seed, pcgStream))
 	l := newLedger(params, opts.Seed, rng, opts.Wallets, len(minerShares))
 	maturity := int32(params.CoinbaseMaturity)
-	actors := []actor{mining{maturity: maturity}}
-	for _, x := range newExchanges(l, rng, opts.Exchanges) {
+	w := opts.World
+	e := &env{ledger: l, log: newScenarioLog()}
+	e.exchanges = newExchanges(l, rng, opts.Exchanges)
+	if *w.Scenarios.ExchangeBatch.Enabled {
+		r := &batchRecorder{log: e.log, left: w.Scenarios.ExchangeBatch.Instances, min: w.Scenarios.ExchangeBatch.Size}
+		for i := range scenarioKinds {
+			if scenarioKinds[i].name == "exchange_batch" {
+				r.kind = &scenarioKinds[i]
+			}
+		}
+		for _, x := range e.exchanges {
+			x.batches = r
+		}
+	}
+	if *w.Scenarios.ChainHop.Enabled || opts.Txs >= 10_000 {
+		e.service = newInstantExchanger(l, rng)
+	}
+	// Scenarios run first after the miners, so that the coins they wait
+	// for are still there.
+	actors := []actor{mining{maturity: maturity}, newScenarios(e, rng, w, opts.Txs, opts.TxsPerBlock)}
+	for _, x := range e.exchanges {
 		actors = append(actors, x)
+	}
+	if e.service != nil {
+		actors = append(actors, e.service)
+	}
+	if c := newCommerce(l, rng, w, e.log); c != nil {
+		actors = append(actors, c)
 	}
 	if cj := newCoinJoins(l, rng, opts.CoinJoins); cj != nil {
 		actors = append(actors, cj)
@@ -202,6 +249,7 @@ func newGenerator(opts Options, bw *blockWriter, tw *truthWriter) *generator {
 		ledger:   l,
 		signer:   &signer{params: params, keys: l.keys, workers: opts.Workers},
 		actors:   actors,
+		env:      e,
 		bw:       bw,
 		tw:       tw,
 		spacing:  spacing(opts, maturity),
@@ -245,6 +293,7 @@ func (g *generator) run(ctx context.Context) error {
 func (g *generator) block(ctx context.Context, height int32) (int, error) {
 	l := g.ledger
 	b := newBlockBuilder(height, g.rng, l, min(g.opts.TxsPerBlock, g.opts.Txs-g.sum.Txs))
+	b.progress = g.sum.Txs
 	miner := pickMiner(l, g.rng)
 	payTo := l.receiveAddress(miner)
 	for _, a := range g.actors {
@@ -300,12 +349,18 @@ func (g *generator) block(ctx context.Context, height int32) (int, error) {
 			}
 		}
 	}
+	if err := g.env.log.flush(g.tw, g.params); err != nil {
+		return 0, err
+	}
 
 	// The block's outputs become coins of their owners.
 	cbHash := cb.TxHash()
 	l.addCoin(miner, utxo{hash: cbHash, addr: payTo, value: value, height: height, coinbase: true})
 	for _, p := range b.plans {
 		for i, o := range p.outs {
+			if o.owner == nil {
+				continue // OP_RETURN
+			}
 			l.addCoin(o.owner, utxo{hash: p.txid, index: uint32(i), addr: o.addr, value: o.value, height: height})
 		}
 		g.sum.Inputs += len(p.ins)

@@ -102,6 +102,13 @@ func (s *txShape) addOutput(t scriptType) {
 	}
 }
 
+// addDataOutput records an OP_RETURN output pushing n bytes (at most 75).
+func (s *txShape) addDataOutput(n int) {
+	s.outs++
+	script := 2 + n
+	s.base += 8 + varIntLen(script) + script
+}
+
 // weight returns an upper bound of the transaction's weight.
 func (s txShape) weight() int {
 	base := txOverheadLen + varIntLen(s.ins) + varIntLen(s.outs) + s.base
