@@ -45,12 +45,12 @@ func TestServe(t *testing.T) {
 	done := make(chan int, 1)
 	var errb bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve", "--config", cfg, "--datadir", dir, "--listen", "127.0.0.1:0", "--log-level", "warn"}, pw, &errb)
+		done <- run(ctx, []string{"serve", "--config", cfg, "--datadir", dir, "--listen", "127.0.0.1:0", "--log-level", "warn", "--network", "mainnet"}, pw, &errb)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
-		t.Fatalf("serve printed %q: %v", line, err)
+		t.Fatalf("serve printed %q: %v; stderr: %s", line, err, errb.String())
 	}
 	go io.Copy(io.Discard, pr)
 	url := regexp.MustCompile(`http://\S+`).FindString(line)
