@@ -80,7 +80,7 @@ func TestServe(t *testing.T) {
 	}
 	// While serve runs it owns the index (in this process Pebble says the
 	// lock is held; from another it says the index is in use).
-	if code, _, errs := runCLI(t, "stats", "--datadir", dir); code == 0 || !strings.Contains(errs, "in use") && !strings.Contains(errs, "lock held") {
+	if code, _, errs := runCLI(t, "stats", "--datadir", dir, "--network", "mainnet"); code == 0 || !strings.Contains(errs, "in use") && !strings.Contains(errs, "lock held") {
 		t.Fatalf("stats while serving: %d %s", code, errs)
 	}
 	cancel()
