@@ -26,8 +26,10 @@ type RiskRule struct {
 	Code string `yaml:"code" json:"code"`
 	// Categories the rule counts together.
 	Categories []string `yaml:"categories" json:"categories"`
-	// Direct counts only direct exposure; otherwise direct and indirect.
-	Direct bool `yaml:"direct" json:"direct"`
+	// Direct counts only direct exposure, Indirect only indirect
+	// exposure; with neither, the rule counts both together.
+	Direct   bool `yaml:"direct" json:"direct"`
+	Indirect bool `yaml:"indirect" json:"indirect"`
 	// MinShare is the share of the screened value (0..1) at or above
 	// which the rule fires; 0 fires on any exposure at all.
 	MinShare float64 `yaml:"min_share" json:"min_share"`
@@ -44,12 +46,12 @@ func DefaultRiskRules() []RiskRule {
 	return []RiskRule{
 		{Code: "SANCTIONS_DIRECT", Categories: []string{"sanction"}, Direct: true, MinShare: 0, Level: RiskSevere},
 		{Code: "GRAVE_ABUSE_DIRECT", Categories: grave[1:], Direct: true, MinShare: 0, Level: RiskSevere},
-		{Code: "SANCTIONS_INDIRECT", Categories: []string{"sanction"}, MinShare: 0.001, Level: RiskHigh},
-		{Code: "GRAVE_ABUSE_INDIRECT", Categories: grave[1:], MinShare: 0.01, Level: RiskHigh},
+		{Code: "SANCTIONS_INDIRECT", Indirect: true, Categories: []string{"sanction"}, MinShare: 0.001, Level: RiskHigh},
+		{Code: "GRAVE_ABUSE_INDIRECT", Indirect: true, Categories: grave[1:], MinShare: 0.01, Level: RiskHigh},
 		{Code: "ILLICIT_DIRECT", Categories: illicit, Direct: true, MinShare: 0.01, Level: RiskHigh},
-		{Code: "ILLICIT_INDIRECT", Categories: illicit, MinShare: 0.05, Level: RiskMedium},
+		{Code: "ILLICIT_INDIRECT", Indirect: true, Categories: illicit, MinShare: 0.05, Level: RiskMedium},
 		{Code: "MIXER_DIRECT", Categories: []string{"mixing_service", "coinjoin"}, Direct: true, MinShare: 0.05, Level: RiskHigh},
-		{Code: "MIXER_INDIRECT", Categories: []string{"mixing_service", "coinjoin"}, MinShare: 0.1, Level: RiskMedium},
+		{Code: "MIXER_INDIRECT", Indirect: true, Categories: []string{"mixing_service", "coinjoin"}, MinShare: 0.1, Level: RiskMedium},
 		{Code: "GAMBLING", Categories: []string{"gambling"}, MinShare: 0.2, Level: RiskLow},
 	}
 }
@@ -62,6 +64,9 @@ func CheckRiskRules(rules []RiskRule) error {
 		}
 		if r.Code == "" || len(r.Categories) == 0 {
 			return fmt.Errorf("risk rule %d: needs a code and categories", i)
+		}
+		if r.Direct && r.Indirect {
+			return fmt.Errorf("risk rule %d (%s): direct and indirect both set; leave both unset to count both", i, r.Code)
 		}
 		if r.MinShare < 0 || r.MinShare > 1 {
 			return fmt.Errorf("risk rule %d (%s): min_share %v outside 0..1", i, r.Code, r.MinShare)
@@ -125,7 +130,7 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 			for _, c := range r.Categories {
 				var amount uint64
 				var share float64
-				if d := x.Direct[c]; d != nil {
+				if d := x.Direct[c]; d != nil && !r.Indirect {
 					amount, share = d.Amount, d.Share
 				}
 				if in := x.Indirect[c]; in != nil && !r.Direct {

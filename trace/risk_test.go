@@ -31,6 +31,12 @@ func TestScreenRisk(t *testing.T) {
 			if direct && s.Reasons[0].Code != "SANCTIONS_DIRECT" {
 				t.Fatalf("first reason %+v", s.Reasons[0])
 			}
+			indirect := s.Sending.Indirect["sanction"] != nil || s.Receiving.Indirect["sanction"] != nil
+			for _, r := range s.Reasons {
+				if r.Code == "SANCTIONS_INDIRECT" && !indirect {
+					t.Fatalf("address %s: SANCTIONS_INDIRECT without indirect exposure: %+v", s.Address, s.Reasons)
+				}
+			}
 		}
 	}
 	if seen[RiskSevere] == 0 || seen[RiskLow]+seen[RiskHigh] == 0 {
@@ -61,6 +67,7 @@ func TestCheckRiskRules(t *testing.T) {
 		{"bad level", RiskRule{Code: "X", Categories: []string{"scam"}, Level: "critical"}, false},
 		{"none level", RiskRule{Code: "X", Categories: []string{"scam"}, Level: RiskNone}, false},
 		{"no categories", RiskRule{Code: "X", Level: RiskHigh}, false},
+		{"direct and indirect", RiskRule{Code: "X", Categories: []string{"scam"}, Level: RiskHigh, Direct: true, Indirect: true}, false},
 		{"share above one", RiskRule{Code: "X", Categories: []string{"scam"}, Level: RiskHigh, MinShare: 2}, false},
 	}
 	for _, tc := range tests {

@@ -28,11 +28,11 @@ func publicLabel(e *entity) (label, bool) {
 	case e.kind == kindExchange && (e.role == roleHot || e.role == roleCold):
 		return label{"exchange", "sim:exchange-attribution", 90}, true
 	case e.kind == kindService && e.role == roleHot:
-		return label{"swap_service", "sim:service-attribution", 80}, true
+		return label{"exchange", "sim:service-attribution", 80}, true
 	case e.kind == kindCoordinator:
-		return label{"mixer", "sim:coordinator-fee-address", 95}, true
+		return label{"coinjoin", "sim:coordinator-fee-address", 95}, true
 	case e.kind == kindSanctioned:
-		return label{"sanctions", "sim:sanctions-list", 100}, true
+		return label{"sanction", "sim:sanctions-list", 100}, true
 	}
 	return label{}, false
 }

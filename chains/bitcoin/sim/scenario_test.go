@@ -451,7 +451,7 @@ func TestLabels(t *testing.T) {
 		if !ok || o.Entity != row[2] || row[1] != labelChain {
 			t.Fatalf("label %v: truth says %+v", row, o)
 		}
-		want := map[string]string{"exchange": "exchange", "coordinator": "mixer", "sanctioned": "sanctions", "service": "swap_service"}[o.Kind]
+		want := map[string]string{"exchange": "exchange", "coordinator": "coinjoin", "sanctioned": "sanction", "service": "exchange"}[o.Kind]
 		if row[3] != want {
 			t.Fatalf("label %v for a %s address, want category %q", row, o.Kind, want)
 		}
@@ -466,7 +466,7 @@ func TestLabels(t *testing.T) {
 			t.Errorf("exchange %s address %s not labelled", o.Role, a)
 		}
 	}
-	if cats["exchange"] < 2 || cats["sanctions"] < 1 || cats["swap_service"] < 1 {
+	if cats["exchange"] < 3 || cats["sanction"] < 1 || cats["coinjoin"] < 1 {
 		t.Errorf("labels by category %v", cats)
 	}
 }
