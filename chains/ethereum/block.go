@@ -52,10 +52,10 @@ type Block struct {
 // Tx is a transaction with its receipt and, when the node traces, its
 // call tree.
 type Tx struct {
-	Hash    common.Hash
-	From    common.Address
-	To      *common.Address // nil for a contract creation
-	Value   *big.Int
+	Hash  common.Hash
+	From  common.Address
+	To    *common.Address // nil for a contract creation
+	Value *big.Int
 	// GasPrice is the transaction's gas price field, used for the fee when
 	// the receipt has no effective gas price (nodes from before London).
 	GasPrice *big.Int
