@@ -211,7 +211,6 @@ func runScenario(t *testing.T, n *gethtest.Node) *scenario {
 	return s
 }
 
-
 // indexEdges returns the edges the index holds for a transaction.
 func indexEdges(t *testing.T, db *storage.DB, hash common.Hash) ([]edge, storage.EthTxRecord) {
 	t.Helper()
