@@ -124,16 +124,33 @@ type Node struct {
 	stopped sync.Once
 }
 
+// Options configures a node.
+type Options struct {
+	// APIs lists the HTTP JSON-RPC namespaces (default
+	// "eth,debug,net,web3,dev"). Leave out debug for a node that cannot
+	// trace.
+	APIs string
+}
+
 // Start starts a node with a fresh data directory under t.TempDir and
 // stops it when the test ends.
 func Start(t testing.TB) *Node {
 	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith is Start with options.
+func StartWith(t testing.TB, opts Options) *Node {
+	t.Helper()
+	if opts.APIs == "" {
+		opts.APIs = "eth,debug,net,web3,dev"
+	}
 	bin := Require(t)
 	dir := t.TempDir()
 	var n *Node
 	var err error
 	for attempt := 0; attempt < startAttempts; attempt++ {
-		n, err = launch(context.Background(), bin, filepath.Join(dir, strconv.Itoa(attempt)))
+		n, err = launch(context.Background(), bin, filepath.Join(dir, strconv.Itoa(attempt)), opts)
 		if err == nil {
 			break
 		}
@@ -145,14 +162,14 @@ func Start(t testing.TB) *Node {
 	return n
 }
 
-func launch(ctx context.Context, bin, dir string) (*Node, error) {
+func launch(ctx context.Context, bin, dir string, opts Options) (*Node, error) {
 	ports, err := freePorts(2)
 	if err != nil {
 		return nil, err
 	}
 	args := []string{"--dev", "--dev.period", "0", "--datadir", dir,
 		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(ports[0]),
-		"--http.api", "eth,debug,net,web3,dev",
+		"--http.api", opts.APIs,
 		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(ports[1]),
 		"--nodiscover", "--maxpeers", "0", "--port", "0", "--ipcdisable",
 		"--syncmode", "full", "--gcmode", "archive", "--verbosity", "2"}
