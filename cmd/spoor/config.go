@@ -19,6 +19,8 @@ type Config struct {
 	Bitcoin BitcoinConfig `yaml:"bitcoin"`
 	Index   IndexConfig   `yaml:"index"`
 	Storage StorageConfig `yaml:"storage"`
+	// Ethereum is documented in ethereum.go.
+	Ethereum EthereumConfig `yaml:"ethereum"`
 }
 
 // LogConfig configures structured logging.
