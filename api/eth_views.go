@@ -33,7 +33,9 @@ type Ethereum struct {
 
 // IsEthAddress reports whether s has the form of an Ethereum address:
 // 0x and 40 hex digits.
-func IsEthAddress(s string) bool { return len(s) == 42 && common.IsHexAddress(s) && strings.HasPrefix(s, "0x") }
+func IsEthAddress(s string) bool {
+	return len(s) == 42 && common.IsHexAddress(s) && strings.HasPrefix(s, "0x")
+}
 
 // IsEthHash reports whether s has the form of an Ethereum transaction
 // hash: 0x and 64 hex digits.
