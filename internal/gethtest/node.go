@@ -172,7 +172,7 @@ func launch(ctx context.Context, bin, dir string, opts Options) (*Node, error) {
 		"--http.api", opts.APIs,
 		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(ports[1]),
 		"--nodiscover", "--maxpeers", "0", "--port", "0", "--ipcdisable",
-		"--syncmode", "full", "--gcmode", "archive", "--verbosity", "2"}
+		"--syncmode", "full", "--gcmode", "archive", "--state.scheme", "hash", "--verbosity", "2"}
 	logs := &lockedBuffer{}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logs, logs
