@@ -134,4 +134,17 @@ func TestEthereumCLI(t *testing.T) {
 	if s.Height != int64(tip) || s.Txs != 5 || s.InternalTraces != "complete" || s.Tokens != 1 {
 		t.Errorf("stats %+v: want height %d, 5 txs, complete traces, 1 token", s, tip)
 	}
+
+	// The ingest benchmark measures the same node's blocks both ways.
+	code, out, errOut = runCLI(t, "--datadir", dir, "bench", "ingest", "--chain", "ethereum", "--rpc", n.URL, "--runs", "1", "--json")
+	if code != 0 {
+		t.Fatalf("bench ingest: exit %d: %s", code, errOut)
+	}
+	var br EthIngestResult
+	if err := json.Unmarshal([]byte(out), &br); err != nil {
+		t.Fatal(err)
+	}
+	if br.Blocks != int64(tip)+1 || br.Txs != 5 || br.Transfers != s.Transfers || br.FetchSeconds <= 0 || br.IndexSeconds <= 0 {
+		t.Errorf("bench result %+v: want %d blocks, 5 txs, %d transfers, positive times", br, tip+1, s.Transfers)
+	}
 }

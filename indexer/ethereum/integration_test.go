@@ -476,3 +476,53 @@ func mustDial(t *testing.T, n *gethtest.Node) *chain.RPC {
 	t.Cleanup(src.Close)
 	return src
 }
+
+// TestIndexFromHeight starts an empty index at a later block: the blocks
+// before it are not read, the numbering starts there, and a restart
+// resumes from the tip whatever From says.
+func TestIndexFromHeight(t *testing.T) {
+	n := gethtest.Start(t)
+	simpleChain(t, n, 6)
+	ctx := context.Background()
+	tip, err := n.Eth.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db, ix := indexAll(t, n, dir, common.Address{}, Config{From: 3})
+	if ix.Height() != int64(tip) {
+		t.Fatalf("height %d, want %d", ix.Height(), tip)
+	}
+	if _, err := db.EthBlock(2); err == nil {
+		t.Error("block 2 is in an index that starts at 3")
+	}
+	st, err := db.EthState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txs uint64
+	for h := uint64(3); h <= tip; h++ {
+		blk, err := n.Eth.BlockByNumber(ctx, new(big.Int).SetUint64(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs += uint64(len(blk.Transactions()))
+	}
+	if st.Blocks != tip-2 || st.Txs != txs {
+		t.Errorf("state %+v: want %d blocks and %d transactions", st, tip-2, txs)
+	}
+	first, err := db.EthBlock(3)
+	if err != nil || first.FirstTxNum != 0 || first.FirstAddrID != 1 {
+		t.Errorf("first block %+v (%v): numbering must start at it", first, err)
+	}
+	ix2, err := New(db, mustDial(t, n), Config{From: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix2.Height() != int64(tip) {
+		t.Errorf("a restarted indexer is at %d, want the tip %d", ix2.Height(), tip)
+	}
+	if err := ix2.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
