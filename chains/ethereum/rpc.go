@@ -22,6 +22,11 @@ type RPCOptions struct {
 	Timeout time.Duration
 	// Logger receives the source's warnings. Nil discards them.
 	Logger *slog.Logger
+	// Rewards is the chain's proof-of-work reward schedule, used when the
+	// node traces with the callTracer (trace_block reports rewards
+	// itself). Nil picks MainnetRewards on chain id 1 and no rewards on
+	// any other chain.
+	Rewards *RewardSchedule
 }
 
 // RPC reads blocks, receipts and call traces from a node's JSON-RPC
@@ -38,6 +43,9 @@ type RPC struct {
 	trace           TraceMode // the tracing API in use, once known
 	traceKnown      bool
 	warnOnce        sync.Once
+
+	rewards      *RewardSchedule
+	rewardsKnown bool
 }
 
 // DialRPC connects to the node at url (http, ws or an IPC path).
@@ -52,7 +60,7 @@ func DialRPC(ctx context.Context, url string, opts RPCOptions) (*RPC, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &RPC{c: c, url: url, timeout: opts.Timeout, log: opts.Logger}, nil
+	return &RPC{c: c, url: url, timeout: opts.Timeout, log: opts.Logger, rewards: opts.Rewards, rewardsKnown: opts.Rewards != nil}, nil
 }
 
 // Close closes the connection.
@@ -128,6 +136,7 @@ type blockJSON struct {
 	BaseFee     *hexutil.Big     `json:"baseFeePerGas"`
 	GasUsed     hexutil.Uint64   `json:"gasUsed"`
 	Txs         []txJSON         `json:"transactions"`
+	Uncles      []common.Hash    `json:"uncles"`
 	Withdrawals []withdrawalJSON `json:"withdrawals"`
 }
 
@@ -210,9 +219,27 @@ func (r *RPC) FetchBlock(ctx context.Context, n uint64) (*Block, error) {
 	for _, w := range bj.Withdrawals {
 		b.Withdrawals = append(b.Withdrawals, Withdrawal{Index: uint64(w.Index), Address: w.Address, Gwei: uint64(w.Amount)})
 	}
+	if mode != TraceParity {
+		if err := r.powRewards(ctx, b, bj.Uncles); err != nil {
+			return nil, err
+		}
+	}
 	if len(b.Txs) == 0 {
-		// Nothing to trace (geth refuses to trace the genesis block).
+		// Nothing to trace (geth refuses to trace the genesis block), but
+		// trace_block reports an empty proof-of-work block's reward.
 		b.Traced = mode
+		if mode == TraceParity {
+			if err := elems[traceAt].Error; err != nil {
+				return nil, fmt.Errorf("ethereum: trace_block(%d): %w", n, err)
+			}
+			if !isNull(rawTrace) {
+				_, rewards, err := DecodeParityTraces(rawTrace, nil)
+				if err != nil {
+					return nil, fmt.Errorf("ethereum: block %d: %w", n, err)
+				}
+				b.Rewards = rewards
+			}
+		}
 		return b, nil
 	}
 
@@ -266,7 +293,10 @@ func (r *RPC) FetchBlock(ctx context.Context, n uint64) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.Traced, b.Rewards = mode, rewards
+	b.Traced = mode
+	if mode == TraceParity {
+		b.Rewards = rewards
+	}
 	for i := range roots {
 		b.Txs[i].Trace = roots[i]
 		if receipts[i].Status == nil && roots[i].Error != "" {
@@ -276,6 +306,51 @@ func (r *RPC) FetchBlock(ctx context.Context, n uint64) (*Block, error) {
 		}
 	}
 	return b, nil
+}
+
+// powRewards sets the block and uncle rewards of a proof-of-work block
+// from the chain's schedule, fetching the uncles' headers.
+func (r *RPC) powRewards(ctx context.Context, b *Block, uncles []common.Hash) error {
+	r.mu.Lock()
+	known, sched := r.rewardsKnown, r.rewards
+	r.mu.Unlock()
+	if !known {
+		id, err := r.ChainID(ctx)
+		if err != nil {
+			return err
+		}
+		if id == 1 {
+			sched = &MainnetRewards
+		}
+		r.mu.Lock()
+		r.rewards, r.rewardsKnown = sched, true
+		r.mu.Unlock()
+	}
+	if sched == nil || sched.BlockReward(b.Number) == nil {
+		return nil
+	}
+	us := make([]Uncle, len(uncles))
+	if len(uncles) > 0 {
+		hdrs := make([]*struct {
+			Number hexutil.Uint64 `json:"number"`
+			Miner  common.Address `json:"miner"`
+		}, len(uncles))
+		elems := make([]rpc.BatchElem, len(uncles))
+		for i := range uncles {
+			elems[i] = rpc.BatchElem{Method: "eth_getUncleByBlockHashAndIndex", Args: []any{b.Hash, hexutil.Uint64(i)}, Result: &hdrs[i]}
+		}
+		if err := r.batch(ctx, elems); err != nil {
+			return fmt.Errorf("ethereum: uncles of block %d: %w", b.Number, err)
+		}
+		for i := range elems {
+			if elems[i].Error != nil || hdrs[i] == nil {
+				return fmt.Errorf("ethereum: uncle %d of block %d (%s): %v", i, b.Number, b.Hash, elems[i].Error)
+			}
+			us[i] = Uncle{Number: uint64(hdrs[i].Number), Miner: hdrs[i].Miner}
+		}
+	}
+	b.Rewards = sched.Rewards(b.Number, b.Miner, us)
+	return nil
 }
 
 // traces decodes the batch's trace result, finding out on first use which
