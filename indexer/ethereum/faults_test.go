@@ -254,3 +254,83 @@ func diffLines(got, want string) string {
 	}
 	return b.String()
 }
+
+// TestFollowerOutlivesNodeFailure follows a node whose connection drops
+// while a block is fetched: the follower keeps what it committed, retries,
+// and once the node answers again ends equal to a fresh index.
+func TestFollowerOutlivesNodeFailure(t *testing.T) {
+	n := gethtest.Start(t)
+	simpleChain(t, n, 10)
+	ctx := context.Background()
+	tip, hash, err := mustDial(t, n).Tip(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := &faultProxy{target: n.URL}
+	proxy.set(6, "drop")
+	srv := httptest.NewServer(proxy)
+	defer srv.Close()
+	src, err := chain.DialRPC(ctx, srv.URL, chain.RPCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	db, err := storage.Open(t.TempDir(), "ethereum", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	ix, err := New(db, src, Config{Workers: 2, Follow: true, PollInterval: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- ix.Run(runCtx) }()
+	// While the node fails, the follower holds the blocks before it.
+	waitIndexed(t, db, 5, mustHash(t, n, 5))
+	time.Sleep(300 * time.Millisecond)
+	if h, ok, _ := db.Tip(ChainIndexName); !ok || h.Height != 5 {
+		t.Errorf("tip during the failure %+v, want 5", h)
+	}
+	proxy.set(-1, "")
+	waitIndexed(t, db, tip, hash)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("follower: %v", err)
+	}
+	mu.Lock()
+	retried := strings.Contains(logs.String(), "source failed; retrying")
+	mu.Unlock()
+	if !retried {
+		t.Errorf("the follower did not report the failure:\n%s", logs.String())
+	}
+	fresh, _ := indexAll(t, n, t.TempDir(), common.Address{}, Config{})
+	if got, want := dump(t, db), dump(t, fresh); got != want {
+		t.Errorf("index differs from a fresh one:\n%s", diffLines(got, want))
+	}
+}
+
+func mustHash(t *testing.T, n *gethtest.Node, h uint64) common.Hash {
+	t.Helper()
+	hash, err := mustDial(t, n).HashAt(context.Background(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hash
+}
+
+// lockedWriter serializes writes from the follower's goroutines.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
