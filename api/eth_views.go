@@ -24,7 +24,14 @@ type EthReader interface {
 	EthAddress(id storage.AddrID) ([20]byte, error)
 	EthToken(id storage.AddrID) (storage.EthTokenRecord, error)
 	EthPostings(id storage.AddrID, reverse bool, from *storage.EthPostingKey, fn func(storage.EthPostingKey) bool) error
+	EthAllTotals(id storage.AddrID, fn func(storage.EthTotalsKey, storage.EthTotalsRecord) bool) error
 }
+
+// MaxCounterpartyScan bounds the address index rows an address view reads
+// to count counterparties. Past it the count is a lower bound and the view
+// says so; balances, totals and first and last sighting are exact at any
+// size (they come from the totals table and the index's ends).
+const MaxCounterpartyScan = 200_000
 
 // Ethereum renders views of an Ethereum index.
 type Ethereum struct {
@@ -268,13 +275,16 @@ type EthAddress struct {
 	Address        string       `json:"address"`
 	Balances       []EthBalance `json:"balances"`
 	Counterparties int          `json:"counterparties"`
-	TransferCount  int          `json:"transfer_count"`
-	FirstSeen      int64        `json:"first_seen_height"`
-	LastSeen       int64        `json:"last_seen_height"`
-	FirstSeenTime  string       `json:"first_seen_time,omitempty"`
-	LastSeenTime   string       `json:"last_seen_time,omitempty"`
-	Transfers      []EthEdge    `json:"transfers"`
-	NextCursor     string       `json:"next_cursor,omitempty"`
+	// CounterpartiesExact is false when the address has more than
+	// MaxCounterpartyScan index rows: Counterparties is then a lower bound.
+	CounterpartiesExact bool      `json:"counterparties_exact"`
+	TransferCount       uint64    `json:"transfer_count"`
+	FirstSeen           int64     `json:"first_seen_height"`
+	LastSeen            int64     `json:"last_seen_height"`
+	FirstSeenTime       string    `json:"first_seen_time,omitempty"`
+	LastSeenTime        string    `json:"last_seen_time,omitempty"`
+	Transfers           []EthEdge `json:"transfers"`
+	NextCursor          string    `json:"next_cursor,omitempty"`
 }
 
 // Address returns the view of addr: per-asset balances and totals,
@@ -308,26 +318,44 @@ func (v Ethereum) Address(addr string, limit int, cursor string) (*EthAddress, e
 	}
 	view := &EthAddress{Address: a.Hex(), FirstSeen: -1, LastSeen: -1, Transfers: []EthEdge{}, Balances: []EthBalance{}}
 
-	// Totals over every row.
-	type pos struct {
-		asset   storage.AddrID
-		tokenID string
-		in, out *big.Int
-		n       int
+	// Balances and totals per asset.
+	tokens := map[storage.AddrID]*storage.EthTokenRecord{}
+	var werr error
+	err = v.DB.EthAllTotals(id, func(k storage.EthTotalsKey, r storage.EthTotalsRecord) bool {
+		probe := storage.EthTransferRecord{Asset: k.Asset, Amount: new(big.Int), Mint: true, Sink: true}
+		var e EthEdge
+		if e, werr = v.edge(&probe, 0, tokens); werr != nil {
+			return false
+		}
+		b := EthBalance{Asset: e.Asset, Symbol: e.Symbol, Decimals: e.Decimals,
+			Balance: new(big.Int).Sub(r.Received, r.Sent).String(), Received: r.Received.String(), Sent: r.Sent.String(), Transfers: int(r.Edges)}
+		if k.HasID {
+			b.TokenID = k.TokenIDInt().String()
+		}
+		view.Balances = append(view.Balances, b)
+		view.TransferCount += r.Edges
+		return true
+	})
+	if err == nil {
+		err = werr
 	}
-	positions := map[string]*pos{}
-	var order []string
+	if err != nil {
+		return nil, err
+	}
+
+	// Counterparties, from a bounded scan of the address index.
 	peers := map[storage.AddrID]bool{}
-	var first, last storage.TxNum
-	var lastEdge struct {
-		n   storage.TxNum
-		seq uint32
-		ok  bool
-	}
+	scanned := 0
+	view.CounterpartiesExact = true
 	var cur storage.TxNum
 	var curTs []storage.EthTransferRecord
 	var scanErr error
 	err = v.DB.EthPostings(id, false, nil, func(k storage.EthPostingKey) bool {
+		if scanned == MaxCounterpartyScan {
+			view.CounterpartiesExact = false
+			return false
+		}
+		scanned++
 		if curTs == nil || cur != k.TxNum {
 			cur = k.TxNum
 			if curTs, scanErr = v.DB.EthTransfers(k.TxNum); scanErr != nil {
@@ -339,36 +367,11 @@ func (v Ethereum) Address(addr string, limit int, cursor string) (*EthAddress, e
 			return false
 		}
 		t := &curTs[k.Seq]
-		if view.TransferCount == 0 {
-			first = k.TxNum
-		}
-		last = k.TxNum
-		if !lastEdge.ok || lastEdge.n != k.TxNum || lastEdge.seq != k.Seq {
-			view.TransferCount++
-		}
-		lastEdge.n, lastEdge.seq, lastEdge.ok = k.TxNum, k.Seq, true
-		tid := ""
-		if t.TokenID != nil {
-			tid = t.TokenID.String()
-		}
-		key := fmt.Sprintf("%d/%s", t.Asset, tid)
-		p := positions[key]
-		if p == nil {
-			p = &pos{asset: t.Asset, tokenID: tid, in: new(big.Int), out: new(big.Int)}
-			positions[key] = p
-			order = append(order, key)
-		}
-		p.n++
-		if k.Role == storage.RoleReceive {
-			p.in.Add(p.in, t.Amount)
-			if !t.Mint && t.From != id {
-				peers[t.From] = true
-			}
-		} else {
-			p.out.Add(p.out, t.Amount)
-			if !t.Sink && t.To != id {
-				peers[t.To] = true
-			}
+		switch {
+		case k.Role == storage.RoleReceive && !t.Mint && t.From != id:
+			peers[t.From] = true
+		case k.Role == storage.RoleSpend && !t.Sink && t.To != id:
+			peers[t.To] = true
 		}
 		return true
 	})
@@ -379,32 +382,32 @@ func (v Ethereum) Address(addr string, limit int, cursor string) (*EthAddress, e
 		return nil, err
 	}
 	view.Counterparties = len(peers)
-	tokens := map[storage.AddrID]*storage.EthTokenRecord{}
-	for _, key := range order {
-		p := positions[key]
-		probe := storage.EthTransferRecord{Asset: p.asset, Amount: new(big.Int), Mint: true, Sink: true}
-		e, err := v.edge(&probe, 0, tokens)
+
+	// First and last sighting: the two ends of the address index.
+	for i, reverse := range []bool{false, true} {
+		var at *storage.TxNum
+		if err := v.DB.EthPostings(id, reverse, nil, func(k storage.EthPostingKey) bool {
+			n := k.TxNum
+			at = &n
+			return false
+		}); err != nil {
+			return nil, err
+		}
+		if at == nil {
+			continue
+		}
+		tx, err := v.DB.EthTx(*at)
 		if err != nil {
 			return nil, err
 		}
-		view.Balances = append(view.Balances, EthBalance{Asset: e.Asset, Symbol: e.Symbol, Decimals: e.Decimals, TokenID: p.tokenID,
-			Balance: new(big.Int).Sub(p.in, p.out).String(), Received: p.in.String(), Sent: p.out.String(), Transfers: p.n})
-	}
-	if view.TransferCount > 0 {
-		for i, n := range []storage.TxNum{first, last} {
-			tx, err := v.DB.EthTx(n)
-			if err != nil {
-				return nil, err
-			}
-			blk, err := v.DB.EthBlock(tx.Height)
-			if err != nil {
-				return nil, err
-			}
-			if i == 0 {
-				view.FirstSeen, view.FirstSeenTime = int64(tx.Height), blockTime(uint32(blk.Time))
-			} else {
-				view.LastSeen, view.LastSeenTime = int64(tx.Height), blockTime(uint32(blk.Time))
-			}
+		blk, err := v.DB.EthBlock(tx.Height)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			view.FirstSeen, view.FirstSeenTime = int64(tx.Height), blockTime(uint32(blk.Time))
+		} else {
+			view.LastSeen, view.LastSeenTime = int64(tx.Height), blockTime(uint32(blk.Time))
 		}
 	}
 

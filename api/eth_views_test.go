@@ -55,6 +55,7 @@ func ethFixture(t *testing.T) (*storage.DB, map[string]common.Address, common.Ha
 		},
 	}
 	heights := []uint32{1, 2, 2}
+	delta := storage.EthTotalsDelta{}
 	for n, es := range edges {
 		rec := storage.EthTxRecord{Hash: common.BigToHash(big.NewInt(int64(n + 1))), Height: heights[n], Index: 0, From: ids["A"], To: ids["B"], Transfers: uint32(len(es))}
 		if n == 2 {
@@ -63,7 +64,15 @@ func ethFixture(t *testing.T) (*storage.DB, map[string]common.Address, common.Ha
 		b.PutEthTx(storage.TxNum(n), &rec)
 		for seq := range es {
 			b.PutEthTransfer(storage.TxNum(n), uint32(seq), &es[seq])
+			delta.ApplyEthEdge(&es[seq], +1)
 		}
+	}
+	for k, d := range delta {
+		r, err := d.Add(storage.EthTotalsRecord{Received: new(big.Int), Sent: new(big.Int)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.PutEthTotals(k, &r)
 	}
 	b.PutEthBlock(1, &storage.EthBlockRecord{Hash: common.HexToHash("0xb1"), Time: 1000, FirstTxNum: 0, NumTx: 1, FirstAddrID: 1})
 	b.PutEthBlock(2, &storage.EthBlockRecord{Hash: common.HexToHash("0xb2"), Time: 2000, FirstTxNum: 1, NumTx: 1, FirstAddrID: next, System: true})
@@ -82,7 +91,7 @@ func TestEthereumAddressView(t *testing.T) {
 		name           string
 		addr           string
 		balances       map[string]string // asset -> balance
-		transfers      int
+		transfers      uint64
 		counterparties int
 		first, last    int64
 	}{
@@ -111,7 +120,7 @@ func TestEthereumAddressView(t *testing.T) {
 					t.Errorf("balance of %s = %s, want %s", k, got[k], want)
 				}
 			}
-			if a.TransferCount != tt.transfers || len(a.Transfers) != tt.transfers || a.Counterparties != tt.counterparties {
+			if a.TransferCount != tt.transfers || uint64(len(a.Transfers)) != tt.transfers || a.Counterparties != tt.counterparties || !a.CounterpartiesExact {
 				t.Errorf("%d transfers (%d listed), %d counterparties; want %d and %d", a.TransferCount, len(a.Transfers), a.Counterparties, tt.transfers, tt.counterparties)
 			}
 			if a.FirstSeen != tt.first || a.LastSeen != tt.last {

@@ -88,6 +88,7 @@ func (b *Batch) PutEthState(s *EthState) {
 // must be committed.
 func (b *Batch) DeleteEthBlock(h uint32, blk *EthBlockRecord, after *EthState, undo *EthUndoRecord) error {
 	db := b.db
+	delta := EthTotalsDelta{}
 	end := blk.FirstTxNum + TxNum(blk.NumTx)
 	if blk.System {
 		end++
@@ -109,11 +110,23 @@ func (b *Batch) DeleteEthBlock(h uint32, blk *EthBlockRecord, after *EthState, u
 				b.del(EthPostingKey{AddrID: t.To, TxNum: n, Seq: uint32(seq), Role: RoleReceive}.Encode(b.key[:0]))
 			}
 			b.del(EthTransferKey{TxNum: n, Seq: uint32(seq)}.Encode(b.key[:0]))
+			delta.ApplyEthEdge(&t, -1)
 		}
 		if tx.Flags&EthTxSystem == 0 {
 			b.del(MakeTxidKey(tx.Hash, n).Encode(b.key[:0]))
 		}
 		b.del(MakeTxKey(n).Encode(b.key[:0]))
+	}
+	for k, d := range delta {
+		base, err := db.EthTotals(k)
+		if err != nil {
+			return fmt.Errorf("storage: disconnect ethereum height %d: %w", h, err)
+		}
+		next, err := d.Add(base)
+		if err != nil {
+			return fmt.Errorf("storage: disconnect ethereum height %d: totals of address %d: %w", h, k.AddrID, err)
+		}
+		b.PutEthTotals(k, &next)
 	}
 	lo := EthSkipKey{TxNum: blk.FirstTxNum}.Encode(nil)
 	hi := EthSkipKey{TxNum: end}.Encode(nil)

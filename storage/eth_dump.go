@@ -77,6 +77,9 @@ func describeEthRow(k, v []byte) (string, error) {
 	case tagEthPosting:
 		pk, kerr := DecodeEthPostingKey(k)
 		key, val, err = fmt.Sprintf("%d:%d:%d:%s", pk.AddrID, pk.TxNum, pk.Seq, pk.Role), "", kerr
+	case tagEthTotals:
+		tk, kerr := DecodeEthTotalsKey(k)
+		decode(kerr, fmt.Sprintf("%d:%d:%v", tk.AddrID, tk.Asset, tk.TokenIDInt()), func() (any, error) { return DecodeEthTotalsRecord(v) })
 	case tagEthToken:
 		tk, kerr := DecodeEthTokenKey(k)
 		decode(kerr, fmt.Sprint(tk.AddrID), func() (any, error) { return DecodeEthTokenRecord(v) })

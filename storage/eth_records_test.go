@@ -105,3 +105,44 @@ func FuzzDecodeEthTransferRecord(f *testing.F) {
 		}
 	})
 }
+
+func TestEthTotalsRoundTrip(t *testing.T) {
+	for _, k := range []EthTotalsKey{MakeEthTotalsKey(3, 0, nil), MakeEthTotalsKey(3, 9, big.NewInt(1<<40))} {
+		got, err := DecodeEthTotalsKey(k.Encode(nil))
+		if err != nil || got != k {
+			t.Errorf("totals key %+v decoded as %+v, %v", k, got, err)
+		}
+		if enc := k.Encode(nil); len(enc) > 18 {
+			if _, err := DecodeEthTotalsKey(enc[:len(enc)-1]); err == nil {
+				t.Errorf("truncated totals key %x decoded", enc[:len(enc)-1])
+			}
+		}
+	}
+	r := EthTotalsRecord{Received: big.NewInt(10), Sent: big.NewInt(3), Edges: 4}
+	got, err := DecodeEthTotalsRecord(r.Encode(nil))
+	if err != nil || got.Received.Cmp(r.Received) != 0 || got.Sent.Cmp(r.Sent) != 0 || got.Edges != 4 {
+		t.Errorf("totals record %+v, %v", got, err)
+	}
+	// An edge and its removal cancel out; removing more than was added is
+	// corruption.
+	d := EthTotalsDelta{}
+	e := EthTransferRecord{Kind: 1, From: 1, To: 2, Amount: big.NewInt(5)}
+	self := EthTransferRecord{Kind: 2, From: 2, To: 2, Amount: big.NewInt(7)}
+	d.ApplyEthEdge(&e, +1)
+	d.ApplyEthEdge(&self, +1)
+	zero := EthTotalsRecord{Received: new(big.Int), Sent: new(big.Int)}
+	b2, err := d[MakeEthTotalsKey(2, 0, nil)].Add(zero)
+	if err != nil || b2.Received.Int64() != 12 || b2.Sent.Int64() != 7 || b2.Edges != 2 {
+		t.Errorf("address 2 totals %+v, %v: want received 12, sent 7 in 2 edges", b2, err)
+	}
+	undo := EthTotalsDelta{}
+	undo.ApplyEthEdge(&e, -1)
+	undo.ApplyEthEdge(&self, -1)
+	back, err := undo[MakeEthTotalsKey(2, 0, nil)].Add(b2)
+	if err != nil || back.Received.Sign() != 0 || back.Sent.Sign() != 0 || back.Edges != 0 {
+		t.Errorf("undone totals %+v, %v: want zero", back, err)
+	}
+	if _, err := undo[MakeEthTotalsKey(1, 0, nil)].Add(zero); err == nil {
+		t.Error("removing an edge from empty totals is not an error")
+	}
+}

@@ -409,8 +409,39 @@ func TestIndexRealGeth(t *testing.T) {
 		}
 	}
 
-	// The withdrawal is a mint in a system transaction.
+	// The totals rows agree with the edges, for every address and asset.
 	st, err := db.EthState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTotals := map[string]*big.Int{}
+	for id := storage.AddrID(1); id < st.NextAddrID; id++ {
+		if err := db.EthAllTotals(id, func(k storage.EthTotalsKey, r storage.EthTotalsRecord) bool {
+			key := addrHex(t, db, id) + "/"
+			if k.Asset != 0 {
+				key += addrHex(t, db, k.Asset)
+			}
+			key += "/"
+			if k.HasID {
+				key += k.TokenIDInt().String()
+			}
+			fromTotals[key] = new(big.Int).Sub(r.Received, r.Sent)
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(fromTotals) != len(bal) {
+		t.Errorf("%d totals rows, %d (address, asset) pairs in the edges", len(fromTotals), len(bal))
+	}
+	for k, v := range bal {
+		if got := get(fromTotals, k); got.Cmp(v) != 0 {
+			t.Errorf("totals of %s: %s, edges say %s", k, got, v)
+		}
+	}
+
+	// The withdrawal is a mint in a system transaction.
+	st, err = db.EthState()
 	if err != nil {
 		t.Fatal(err)
 	}

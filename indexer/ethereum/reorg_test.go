@@ -79,14 +79,21 @@ func TestFollowRealReorg(t *testing.T) {
 	if err := n.AddWithdrawal(ctx, 1, other, 3_000_000_000); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 4; i++ {
+	// Mine until the new branch is longer than the old one (geth may put
+	// several transactions, including ones it re-injects from the
+	// abandoned blocks, into one block).
+	var newTip uint64
+	var newHash common.Hash
+	for i := 0; i < 30; i++ {
 		if _, err := n.Send(ctx, gethtest.Tx{To: &other, Value: big.NewInt(int64(i+1) * 1e15)}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	newTip, newHash, err := src.Tip(ctx)
-	if err != nil {
-		t.Fatal(err)
+		if newTip, newHash, err = src.Tip(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if newTip > oldTip && i >= 3 {
+			break
+		}
 	}
 	if newTip <= oldTip {
 		t.Fatalf("the new branch ends at %d, not above the old tip %d", newTip, oldTip)

@@ -42,6 +42,7 @@ type writer struct {
 	addrs    map[common.Address]storage.AddrID
 	maxAddrs int
 	tokens   map[storage.AddrID]bool // token contracts known to have a metadata row
+	totals   map[storage.EthTotalsKey]storage.EthTotalsRecord
 }
 
 func (w *writer) tipHeight() int64 {
@@ -55,6 +56,7 @@ func (w *writer) tipHeight() int64 {
 func (w *writer) resetCaches() {
 	w.addrs = map[common.Address]storage.AddrID{}
 	w.tokens = map[storage.AddrID]bool{}
+	w.totals = map[storage.EthTotalsKey]storage.EthTotalsRecord{}
 }
 
 // committed trims the caches after a commit; every entry is durable now.
@@ -64,6 +66,9 @@ func (w *writer) committed() {
 	}
 	if len(w.tokens) > w.maxAddrs {
 		w.tokens = map[storage.AddrID]bool{}
+	}
+	if len(w.totals) > w.maxAddrs {
+		w.totals = map[storage.EthTotalsKey]storage.EthTotalsRecord{}
 	}
 }
 
@@ -87,6 +92,7 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 		return err
 	}
 	txNums := make(map[common.Hash]storage.TxNum, len(blk.Txs))
+	delta := storage.EthTotalsDelta{}
 	for i := range blk.Txs {
 		tx := &blk.Txs[i]
 		n := w.state.NextTxNum
@@ -117,7 +123,7 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 		if tr.To, err = w.addr(b, to); err != nil {
 			return err
 		}
-		if err := w.putEdges(b, p, n, p.dec.Txs[i], &undo); err != nil {
+		if err := w.putEdges(b, p, n, p.dec.Txs[i], &undo, delta); err != nil {
 			return fmt.Errorf("block %d: tx %s: %w", blk.Number, tx.Hash, err)
 		}
 		tr.Transfers = uint32(len(p.dec.Txs[i]))
@@ -132,11 +138,14 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 		rec.System = true
 		n := w.state.NextTxNum
 		w.state.NextTxNum++
-		if err := w.putEdges(b, p, n, p.dec.Block, &undo); err != nil {
+		if err := w.putEdges(b, p, n, p.dec.Block, &undo, delta); err != nil {
 			return fmt.Errorf("block %d: withdrawals and rewards: %w", blk.Number, err)
 		}
 		b.PutEthTx(n, &storage.EthTxRecord{Hash: blk.Hash, Height: h, Index: uint32(len(blk.Txs)), Flags: storage.EthTxSystem,
 			Transfers: uint32(len(p.dec.Block))})
+	}
+	if err := w.putTotals(b, delta); err != nil {
+		return fmt.Errorf("block %d: %w", blk.Number, err)
 	}
 	w.state.Blocks++
 	w.state.Txs += uint64(len(blk.Txs))
@@ -152,7 +161,7 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 
 // putEdges writes the edges of transaction n, numbering their addresses
 // and writing the metadata of tokens seen for the first time.
-func (w *writer) putEdges(b *storage.Batch, p *prepared, n storage.TxNum, edges []chain.Transfer, undo *storage.EthUndoRecord) error {
+func (w *writer) putEdges(b *storage.Batch, p *prepared, n storage.TxNum, edges []chain.Transfer, undo *storage.EthUndoRecord, delta storage.EthTotalsDelta) error {
 	for seq := range edges {
 		e := &edges[seq]
 		r := storage.EthTransferRecord{Kind: uint8(e.Kind), Mint: e.Mint, Sink: e.Sink, Amount: e.Amount, TokenID: e.TokenID, Log: e.Log}
@@ -187,6 +196,28 @@ func (w *writer) putEdges(b *storage.Batch, p *prepared, n storage.TxNum, edges 
 			}
 		}
 		b.PutEthTransfer(n, uint32(seq), &r)
+		delta.ApplyEthEdge(&r, +1)
+	}
+	return nil
+}
+
+// putTotals adds a block's edges to the totals of every address and asset
+// they touch.
+func (w *writer) putTotals(b *storage.Batch, delta storage.EthTotalsDelta) error {
+	for k, d := range delta {
+		base, ok := w.totals[k]
+		if !ok {
+			var err error
+			if base, err = w.db.EthTotals(k); err != nil {
+				return err
+			}
+		}
+		next, err := d.Add(base)
+		if err != nil {
+			return fmt.Errorf("totals of address %d in asset %d: %w", k.AddrID, k.Asset, err)
+		}
+		w.totals[k] = next
+		b.PutEthTotals(k, &next)
 	}
 	return nil
 }
