@@ -365,6 +365,9 @@ func (r *RPC) traces(ctx context.Context, n uint64, elems []rpc.BatchElem, at in
 		if err != nil {
 			return nil, nil, mode, fmt.Errorf("ethereum: %s(%d): %w", elems[at].Method, n, err)
 		}
+		if !known {
+			r.setTrace(TraceCall)
+		}
 		return decodeTraces(mode, TraceCall, n, raw, hashes)
 	}
 	// debug_traceBlockByNumber is missing: try trace_block once.

@@ -338,6 +338,9 @@ func TestIndexRealGeth(t *testing.T) {
 	if ix.Height() != int64(tip) {
 		t.Fatalf("index height %d, node tip %d", ix.Height(), tip)
 	}
+	if mode, known := ix.src.(*chain.RPC).TraceMode(); !known || mode != chain.TraceCall {
+		t.Errorf("trace mode %v (known %v), want the callTracer", mode, known)
+	}
 
 	// Every edge of every transaction.
 	for _, r := range s.receipts {
