@@ -47,6 +47,12 @@ func TestEthereumCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// geth --dev may mine an empty block after the last transaction's, so
+	// the index reaches at least this tip.
+	tip, err := n.Eth.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	if code, _, errOut := runCLI(t, "--datadir", dir, "index", "ethereum", "--rpc", n.URL, "--progress", "none"); code != 0 {
 		t.Fatalf("index ethereum: exit %d: %s", code, errOut)
@@ -130,9 +136,8 @@ func TestEthereumCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatal(err)
 	}
-	tip, _ := n.Eth.BlockNumber(ctx)
-	if s.Height != int64(tip) || s.Txs != 5 || s.InternalTraces != "complete" || s.Tokens != 1 {
-		t.Errorf("stats %+v: want height %d, 5 txs, complete traces, 1 token", s, tip)
+	if s.Height < int64(tip) || s.Blocks != uint64(s.Height)+1 || s.Txs != 5 || s.InternalTraces != "complete" || s.Tokens != 1 {
+		t.Errorf("stats %+v: want height at least %d, 5 txs, complete traces, 1 token", s, tip)
 	}
 
 	// The ingest benchmark measures the same node's blocks both ways.
@@ -144,7 +149,7 @@ func TestEthereumCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &br); err != nil {
 		t.Fatal(err)
 	}
-	if br.Blocks != int64(tip)+1 || br.Txs != 5 || br.Transfers != s.Transfers || br.FetchSeconds <= 0 || br.IndexSeconds <= 0 {
+	if br.Blocks < int64(tip)+1 || br.Txs != 5 || br.Transfers != s.Transfers || br.FetchSeconds <= 0 || br.IndexSeconds <= 0 {
 		t.Errorf("bench result %+v: want %d blocks, 5 txs, %d transfers, positive times", br, tip+1, s.Transfers)
 	}
 }

@@ -96,7 +96,9 @@ func busyChain(b *testing.B, n *gethtest.Node, txs int) {
 // geth's blocks (blocks, receipts and callTracer traces over JSON-RPC)
 // and fully indexing them into Pebble. It reports the full index's blocks
 // and transfers per second and its time as a ratio to fetch-only
-// (target: at most 1.10). SPOOR_BENCH_TXS sets the chain's size (default
+// (target: at most 1.10), and the writer's own time (connecting and
+// committing blocks already in memory) as a ratio to fetch-only: what
+// indexing would add if nothing overlapped. SPOOR_BENCH_TXS sets the chain's size (default
 // 3000 transactions).
 func BenchmarkIngest(b *testing.B) {
 	txs := 3000
@@ -122,7 +124,20 @@ func BenchmarkIngest(b *testing.B) {
 	if _, _, err := FetchOnly(ctx, src, 0, tip, cfg.Workers); err != nil {
 		b.Fatal(err)
 	}
-	var fetchTime, indexTime time.Duration
+	// The writer alone: every block prepared in memory first, then
+	// connected and committed, so that its cost is seen apart from the
+	// node's (the full index overlaps the two).
+	var prepped []*prepared
+	logs, metas := chain.NewLogDecoder(), newMetaCache()
+	if err := fetchOrdered(ctx, 0, tip, cfg.Workers, cfg.Window, func(ctx context.Context, h uint64) (*prepared, error) {
+		return prepare(ctx, src, logs, metas, h)
+	}, func(p *prepared) error {
+		prepped = append(prepped, p)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	var fetchTime, indexTime, writerTime time.Duration
 	var edges uint64
 	run := 0
 	fetch := func() {
@@ -155,6 +170,30 @@ func BenchmarkIngest(b *testing.B) {
 			b.Fatalf("indexed %d transfers, fetched %d", st.Transfers, edges)
 		}
 	}
+	writer := func() {
+		db, err := storage.Open(filepath.Join(b.TempDir(), "w"+strconv.Itoa(run)), "ethereum", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix, err := New(db, src, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix.srcTip, ix.target = int64(tip), int64(tip)
+		start := time.Now()
+		for _, p := range prepped {
+			if err := ix.connect(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := ix.commit(true); err != nil {
+			b.Fatal(err)
+		}
+		writerTime += time.Since(start)
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		if run%2 == 0 {
@@ -164,6 +203,7 @@ func BenchmarkIngest(b *testing.B) {
 			index()
 			fetch()
 		}
+		writer()
 		run++
 	}
 	runs := float64(run)
@@ -171,6 +211,8 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(edges)*runs/indexTime.Seconds(), "transfers/s")
 	b.ReportMetric(float64(tip+1)*runs/fetchTime.Seconds(), "fetch-blocks/s")
 	b.ReportMetric(indexTime.Seconds()/fetchTime.Seconds(), "index/fetch")
+	b.ReportMetric(float64(tip+1)*runs/writerTime.Seconds(), "writer-blocks/s")
+	b.ReportMetric(writerTime.Seconds()/fetchTime.Seconds(), "writer/fetch")
 	b.ReportMetric(float64(tip+1), "blocks")
 	b.ReportMetric(float64(edges), "transfers")
 }

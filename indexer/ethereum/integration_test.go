@@ -330,12 +330,14 @@ func TestIndexRealGeth(t *testing.T) {
 	n := gethtest.Start(t)
 	s := runScenario(t, n)
 	ctx := context.Background()
-	db, ix := indexAll(t, n, t.TempDir(), s.weth, Config{Workers: 3})
+	// geth --dev may mine an empty block after the last transaction's, so
+	// the index reaches at least this tip.
 	tip, err := n.Eth.BlockNumber(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ix.Height() != int64(tip) {
+	db, ix := indexAll(t, n, t.TempDir(), s.weth, Config{Workers: 3})
+	if ix.Height() < int64(tip) {
 		t.Fatalf("index height %d, node tip %d", ix.Height(), tip)
 	}
 	if mode, known := ix.src.(*chain.RPC).TraceMode(); !known || mode != chain.TraceCall {
@@ -524,9 +526,10 @@ func TestIndexFromHeight(t *testing.T) {
 	}
 	dir := t.TempDir()
 	db, ix := indexAll(t, n, dir, common.Address{}, Config{From: 3})
-	if ix.Height() != int64(tip) {
-		t.Fatalf("height %d, want %d", ix.Height(), tip)
+	if ix.Height() < int64(tip) {
+		t.Fatalf("height %d, want at least %d", ix.Height(), tip)
 	}
+	tip = uint64(ix.Height())
 	if _, err := db.EthBlock(2); err == nil {
 		t.Error("block 2 is in an index that starts at 3")
 	}
@@ -553,7 +556,7 @@ func TestIndexFromHeight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ix2.Height() != int64(tip) {
+	if ix2.Height() != ix.Height() {
 		t.Errorf("a restarted indexer is at %d, want the tip %d", ix2.Height(), tip)
 	}
 	if err := ix2.Run(ctx); err != nil {
