@@ -167,6 +167,9 @@ func launch(ctx context.Context, bin, dir string, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An archive node with the hash state scheme keeps the state of every
+	// block, so that debug_traceBlockByNumber works on old blocks too (the
+	// path scheme answers "historical state is not available" past ~128).
 	args := []string{"--dev", "--dev.period", "0", "--datadir", dir,
 		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(ports[0]),
 		"--http.api", opts.APIs,
