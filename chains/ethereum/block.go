@@ -45,7 +45,8 @@ type Block struct {
 	Withdrawals []Withdrawal
 	// Rewards are block and uncle rewards, known only from trace_block.
 	Rewards []Reward
-	// Traced says how the transactions' Trace fields were filled.
+	// Traced says how the transactions' Trace fields were filled; it is
+	// TraceNone for a block without transactions.
 	Traced TraceMode
 }
 

@@ -225,9 +225,11 @@ func (r *RPC) FetchBlock(ctx context.Context, n uint64) (*Block, error) {
 		}
 	}
 	if len(b.Txs) == 0 {
-		// Nothing to trace (geth refuses to trace the genesis block), but
-		// trace_block reports an empty proof-of-work block's reward.
-		b.Traced = mode
+		// Nothing to trace (geth refuses to trace the genesis block), so
+		// the block records no tracing API, whatever the node has: a block
+		// reads the same whenever it is fetched. trace_block still reports
+		// an empty proof-of-work block's reward.
+		b.Traced = TraceNone
 		if mode == TraceParity {
 			if err := elems[traceAt].Error; err != nil {
 				return nil, fmt.Errorf("ethereum: trace_block(%d): %w", n, err)
