@@ -3,6 +3,7 @@ package ethereum
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,8 +30,49 @@ import (
 type faultProxy struct {
 	target string
 	mu     sync.Mutex
-	height int64 // the block to break, or -1
+	height int64 // the block to break, or -1; with a "hide:" mode, any
 	mode   string
+}
+
+// hide answers the calls of method in a batch as a node without that
+// method would (JSON-RPC error -32601) and forwards the rest. It returns
+// nil after answering itself.
+func (p *faultProxy) hide(w http.ResponseWriter, body []byte, method string) []byte {
+	var reqs []map[string]json.RawMessage
+	if err := json.Unmarshal(body, &reqs); err != nil {
+		return body // not a batch
+	}
+	var keep []map[string]json.RawMessage
+	var out []json.RawMessage
+	for _, r := range reqs {
+		if string(r["method"]) == `"`+method+`"` {
+			out = append(out, json.RawMessage(`{"jsonrpc":"2.0","id":`+string(r["id"])+`,"error":{"code":-32601,"message":"the method `+method+` does not exist/is not available"}}`))
+			continue
+		}
+		keep = append(keep, r)
+	}
+	if len(out) == 0 {
+		return body
+	}
+	if len(keep) > 0 {
+		fwd, _ := json.Marshal(keep)
+		resp, err := http.Post(p.target, "application/json", bytes.NewReader(fwd))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return nil
+		}
+		defer resp.Body.Close()
+		var got []json.RawMessage
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return nil
+		}
+		out = append(out, got...)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	all, _ := json.Marshal(out)
+	_, _ = w.Write(all)
+	return nil
 }
 
 func (p *faultProxy) set(height int64, mode string) {
@@ -68,6 +110,12 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if err == nil {
 				conn.Close()
 			}
+			return
+		}
+	}
+	if strings.HasPrefix(mode, "hide:") {
+		body = p.hide(w, body, strings.TrimPrefix(mode, "hide:"))
+		if body == nil {
 			return
 		}
 	}
@@ -336,4 +384,47 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestNodeWithoutBlockReceipts indexes through a proxy that answers
+// eth_getBlockReceipts as a node without it would (the rest is the real
+// geth's answer): receipts are fetched one transaction at a time and the
+// index equals one built with block receipts.
+func TestNodeWithoutBlockReceipts(t *testing.T) {
+	n := gethtest.Start(t)
+	simpleChain(t, n, 8)
+	ctx := context.Background()
+	reference, refIx := indexAll(t, n, t.TempDir(), common.Address{}, Config{})
+	want := dump(t, reference)
+	proxy := &faultProxy{target: n.URL}
+	proxy.set(-1, "hide:eth_getBlockReceipts")
+	srv := httptest.NewServer(proxy)
+	defer srv.Close()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	src, err := chain.DialRPC(ctx, srv.URL, chain.RPCOptions{Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	db, err := storage.Open(t.TempDir(), "ethereum", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ix, err := New(db, src, Config{Workers: 2, StopHeight: refIx.Height()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, db); got != want {
+		t.Errorf("index from per-transaction receipts differs:\n%s", diffLines(got, want))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "no eth_getBlockReceipts") {
+		t.Errorf("the fallback was not reported:\n%s", logs.String())
+	}
 }
