@@ -44,10 +44,26 @@ else
 	echo "addblock ${BTCD_VERSION}: installed"
 fi
 
-# --- geth (Ethereum) ---------------------------------------------------------
-# PLACEHOLDER: geth v1.17.8 belongs to a later issue. Do NOT install it now.
-# When that issue lands, add an install step here following the btcd pattern:
-# skip when "$BIN/geth version" already reports 1.17.8, otherwise install it
-# into "$BIN".
+# --- geth (Ethereum, dev-mode nodes for internal/gethtest) ------------------
+# The latest go-ethereum tag does not build from the module proxy here (one of
+# its dependencies is not served), so geth is pinned at v1.17.8, the same
+# version spoor imports as a library. "geth version" prints "Version: 1.17.8-stable".
+GETH_VERSION="1.17.8"
+
+geth_installed_version() {
+	if [[ -x "$BIN/geth" ]]; then
+		"$BIN/geth" version 2>/dev/null | awk '/^Version:/ {print $2}' || true
+	fi
+}
+
+have="$(geth_installed_version)"
+if [[ "$have" == "$GETH_VERSION" || "$have" == "$GETH_VERSION"-* ]]; then
+	echo "geth ${GETH_VERSION}: already installed at $BIN/geth ($have), skipping"
+else
+	echo "geth ${GETH_VERSION}: installing geth into $BIN (found: ${have:-none}); this takes a few minutes ..."
+	start=$SECONDS
+	GOFLAGS= GOBIN="$BIN" go install "github.com/ethereum/go-ethereum/cmd/geth@v${GETH_VERSION}"
+	echo "geth ${GETH_VERSION}: installed in $((SECONDS - start))s: $("$BIN/geth" version | awk '/^Version:/ {print $2}')"
+fi
 
 echo "nodes ready in $BIN"

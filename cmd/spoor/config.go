@@ -25,6 +25,8 @@ type Config struct {
 	Serve   ServeConfig   `yaml:"serve"`
 	// Simulate configures the simulated worlds of spoor simulate.
 	Simulate SimulateConfig `yaml:"simulate"`
+	// Ethereum is documented in ethereum.go.
+	Ethereum EthereumConfig `yaml:"ethereum"`
 }
 
 // SimulateConfig configures spoor simulate: the world of each chain

@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerLabels(cmds)
 	c.registerTrace(cmds)
 	c.registerServe(cmds)
+	c.registerEthereum(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {

@@ -22,7 +22,12 @@ func (c *cli) registerQueries(cmds map[string]func(context.Context, Config) erro
 	stats := c.app.Command("stats", "Summarize an index.")
 	stats.Flag("json", "Print JSON.").BoolVar(&asJSON)
 	stats.Flag("network", "Bitcoin network of the index (default: the only one in the data directory).").StringVar(&network)
+	var chainName string
+	stats.Flag("chain", "Chain of the index: bitcoin or ethereum.").Default("bitcoin").EnumVar(&chainName, "bitcoin", "ethereum")
 	cmds[stats.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if chainName == "ethereum" {
+			return c.ethStats(cfg, asJSON)
+		}
 		return c.withViews(cfg, network, func(v api.Bitcoin, db *storage.DB) error {
 			s, err := v.Stats(db.Chain(), indexer.ChainIndexName, indexer.AddrIndexName)
 			if err != nil {
@@ -42,13 +47,16 @@ func (c *cli) registerQueries(cmds map[string]func(context.Context, Config) erro
 
 	var limit int
 	var cursor string
-	addr := c.app.Command("address", "Show an address: balance, totals and its transactions, newest first.")
+	addr := c.app.Command("address", "Show an address: balance, totals and its transactions, newest first (a 0x… address reads the Ethereum index).")
 	addrArg := addr.Arg("address", "The address (for a P2PK output, its P2PKH address or the hex public key).").Required().String()
 	addr.Flag("json", "Print JSON.").BoolVar(&asJSON)
 	addr.Flag("network", "Bitcoin network of the index (default: the only one in the data directory).").StringVar(&network)
 	addr.Flag("limit", "Transactions per page.").Default("50").IntVar(&limit)
 	addr.Flag("cursor", "Continue after a previous page (its next_cursor).").StringVar(&cursor)
 	cmds[addr.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if api.IsEthAddress(*addrArg) {
+			return c.ethAddress(cfg, *addrArg, limit, cursor, asJSON)
+		}
 		return c.withViews(cfg, network, func(v api.Bitcoin, _ *storage.DB) error {
 			a, err := v.Address(*addrArg, limit, cursor)
 			if err != nil {
@@ -75,11 +83,14 @@ func (c *cli) registerQueries(cmds map[string]func(context.Context, Config) erro
 		})
 	}
 
-	tx := c.app.Command("tx", "Show a transaction with the outputs its inputs spend and the spenders of its outputs.")
+	tx := c.app.Command("tx", "Show a transaction with the outputs its inputs spend and the spenders of its outputs (a 0x… hash: its Ethereum transfer edges).")
 	txArg := tx.Arg("txid", "Transaction id in hex.").Required().String()
 	tx.Flag("json", "Print JSON.").BoolVar(&asJSON)
 	tx.Flag("network", "Bitcoin network of the index (default: the only one in the data directory).").StringVar(&network)
 	cmds[tx.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if api.IsEthHash(*txArg) {
+			return c.ethTx(cfg, *txArg, asJSON)
+		}
 		return c.withViews(cfg, network, func(v api.Bitcoin, _ *storage.DB) error {
 			t, err := v.Tx(*txArg)
 			if err != nil {
