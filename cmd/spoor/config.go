@@ -19,6 +19,7 @@ type Config struct {
 	Bitcoin BitcoinConfig `yaml:"bitcoin"`
 	Index   IndexConfig   `yaml:"index"`
 	Storage StorageConfig `yaml:"storage"`
+	Cluster ClusterConfig `yaml:"cluster"`
 }
 
 // LogConfig configures structured logging.
@@ -82,6 +83,7 @@ func DefaultConfig() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Bitcoin: BitcoinConfig{Network: "mainnet", RPC: RPCConfig{Timeout: 60 * time.Second, Retries: 5}},
 		Index:   IndexConfig{Progress: "auto"},
+		Cluster: ClusterConfig{Enabled: true},
 	}
 }
 

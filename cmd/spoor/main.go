@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerSimulate(cmds)
 	c.registerBench(cmds)
 	c.registerDebug(cmds)
+	c.registerCluster(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {
