@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"slices"
+
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/storage"
 )
@@ -107,7 +109,8 @@ func (s *dbState) touch(c storage.AddrID) (*statsEntry, error) {
 	return e, nil
 }
 
-// members returns every member of cluster c.
+// members returns every member of cluster c in address order, whether the
+// rows are committed or not.
 func (s *dbState) members(c storage.AddrID, size uint64) ([]storage.AddrID, error) {
 	if size <= 1 {
 		return []storage.AddrID{c}, nil
@@ -119,7 +122,9 @@ func (s *dbState) members(c storage.AddrID, size uint64) ([]storage.AddrID, erro
 	}); err != nil {
 		return nil, err
 	}
-	return append(out, s.added[c]...), nil
+	out = append(out, s.added[c]...)
+	slices.Sort(out)
+	return out, nil
 }
 
 func (s *dbState) find(a storage.AddrID) (storage.AddrID, uint64, error) {
