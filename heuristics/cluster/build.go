@@ -109,7 +109,7 @@ func Build(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int32, 
 	}
 	defer func() { _ = b.Close() }()
 	stats := m.stats()
-	for a := 1; a < len(m.parent); a++ {
+	for a := 1; a < len(m.nodes); a++ {
 		if !m.totals[a].seen {
 			continue
 		}
@@ -122,7 +122,7 @@ func Build(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int32, 
 		} else {
 			b.PutClusterOf(gen, storage.AddrID(a), c)
 		}
-		if m.size[r] > 1 {
+		if m.nodes[r].size > 1 {
 			b.PutClusterMember(gen, c, storage.AddrID(a))
 		}
 		if err := flush(false); err != nil {
