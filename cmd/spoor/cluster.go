@@ -108,9 +108,15 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 			return err
 		}
 		el := time.Since(start)
-		fmt.Fprintf(c.stdout, "clustered %d transactions up to height %d as generation %d with %s (%s)\n", sum.Txs, sum.Tip, sum.Generation, set.Version(), set.Spec())
-		fmt.Fprintf(c.stdout, "%d links, %d merges, %d addresses in %d clusters, %d guard reports, in %s\n",
-			sum.Links, sum.Merges, sum.Addresses, sum.Clusters, sum.Guards, el.Round(time.Millisecond))
+		fmt.Fprintf(c.stdout, "generation %d with %s (%s)\n", sum.Generation, set.Version(), set.Spec())
+		if sum.Height >= 0 && sum.Txs > 0 {
+			fmt.Fprintf(c.stdout, "in memory up to height %d: %d transactions, %d links, %d merges, %d addresses in %d clusters, %d guard reports\n",
+				sum.Height, sum.Txs, sum.Links, sum.Merges, sum.Addresses, sum.Clusters, sum.Guards)
+		}
+		if first := max(sum.Height+1, 0); first <= sum.Tip {
+			fmt.Fprintf(c.stdout, "block by block, with undo records: heights %d to %d\n", first, sum.Tip)
+		}
+		fmt.Fprintf(c.stdout, "done in %s\n", el.Round(time.Millisecond))
 		if sum.Previous != 0 {
 			fmt.Fprintf(c.stdout, "replaced generation %d\n", sum.Previous)
 		}

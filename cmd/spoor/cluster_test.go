@@ -168,3 +168,20 @@ func big(t *testing.T, data string) string {
 	lines := strings.Split(out, "\n")
 	return strings.Split(lines[1], ",")[0]
 }
+
+// TestExampleConfigCluster loads config.example.yaml: its cluster section
+// must be the default heuristic set.
+func TestExampleConfigCluster(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := cluster.NewSet(cfg.Cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := cluster.NewSet(cluster.Config{})
+	if !cfg.Cluster.Enabled || set.Spec() != def.Spec() {
+		t.Fatalf("example cluster section = %+v, set %s", cfg.Cluster, set.Spec())
+	}
+}

@@ -132,6 +132,7 @@ func Rebuild(ctx context.Context, db *storage.DB, set *Set, finality int32, log 
 		sum.Tip = int32(tip.Height)
 	}
 	bulkTo := sum.Tip - finality
+	sum.Height = -1
 	if bulkTo >= 0 {
 		if sum.BuildSummary, err = Build(ctx, db, gen, set, bulkTo, 0); err != nil {
 			return sum, err
