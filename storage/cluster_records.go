@@ -14,7 +14,8 @@ const MaxScriptClasses = 16
 //
 // Layout: size uvarint | received uvarint | sent uvarint | outputs uvarint |
 // inputs uvarint | firstSeen uvarint | lastSeen uvarint | n uvarint, then n
-// pairs of (class u8 | members uvarint) for the classes with members.
+// pairs of (class u8 | members uvarint) for the classes with members, in
+// class order.
 type ClusterStats struct {
 	Size      uint64 // member addresses
 	Received  uint64 // satoshi paid to members
@@ -77,13 +78,19 @@ func decodeClusterStats(r *recordReader) ClusterStats {
 	s.Size, s.Received, s.Sent, s.Outputs, s.Inputs = r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint(), r.uvarint()
 	s.FirstSeen, s.LastSeen = r.uvarint32(), r.uvarint32()
 	n := r.count(2)
+	last := -1
 	for range n {
 		c := r.u8()
-		if int(c) >= MaxScriptClasses {
+		// Classes come in increasing order with a count each, so every
+		// value has one encoding.
+		if int(c) >= MaxScriptClasses || int(c) <= last {
 			r.fail()
 			return s
 		}
-		s.Classes[c] = r.uvarint()
+		last = int(c)
+		if s.Classes[c] = r.uvarint(); s.Classes[c] == 0 {
+			r.fail()
+		}
 	}
 	return s
 }

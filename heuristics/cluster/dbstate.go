@@ -24,11 +24,10 @@ type dbState struct {
 	b   *storage.Batch // the batch of the current block
 
 	// Overlay, kept until the batch is committed.
-	of        map[storage.AddrID]storage.AddrID // cluster of an address
-	stats     map[storage.AddrID]*statsEntry
-	added     map[storage.AddrID][]storage.AddrID // members added to a cluster
-	dissolved map[storage.AddrID]bool             // clusters merged away
-	classes   map[storage.AddrID]bitcoin.ScriptClass
+	of      map[storage.AddrID]storage.AddrID // cluster of an address
+	stats   map[storage.AddrID]*statsEntry
+	added   map[storage.AddrID][]storage.AddrID // members added to a cluster
+	classes map[storage.AddrID]bitcoin.ScriptClass
 
 	// The current block.
 	undo    storage.ClusterUndo
@@ -46,7 +45,6 @@ func (s *dbState) reset() {
 	s.of = map[storage.AddrID]storage.AddrID{}
 	s.stats = map[storage.AddrID]*statsEntry{}
 	s.added = map[storage.AddrID][]storage.AddrID{}
-	s.dissolved = map[storage.AddrID]bool{}
 	s.classes = map[storage.AddrID]bitcoin.ScriptClass{}
 }
 
@@ -184,7 +182,6 @@ func (s *dbState) merge(winner, loser, a, b storage.AddrID, ev storage.Evidence)
 	}
 	s.added[winner] = append(s.added[winner], lm...)
 	delete(s.added, loser)
-	s.dissolved[loser] = true
 	we.s.Merge(&le.s)
 	le.exists, le.s = false, storage.ClusterStats{}
 	s.b.PutClusterLink(s.gen, a, b, ev)

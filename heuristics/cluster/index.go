@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -80,6 +81,9 @@ func (x *Index) ConnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) erro
 // stats of the clusters it touched.
 func (x *Index) DisconnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) error {
 	u, err := x.db.ClusterUndo(x.gen, blk.Height)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("cluster generation %d was built in memory up to height %d or above and cannot undo it; rebuild it with \"spoor cluster build\": %w", x.gen, blk.Height, err)
+	}
 	if err != nil {
 		return err
 	}

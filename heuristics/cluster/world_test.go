@@ -33,7 +33,7 @@ var (
 
 // simWorld generates, once per test binary, a chain of a few thousand
 // transactions with CoinJoins of every simulated protocol and an exchange,
-// about 200 blocks.
+// about 200 blocks (fewer transactions under the race detector).
 func simWorld(t testing.TB) *world {
 	t.Helper()
 	worldOnce.Do(func() {
@@ -45,7 +45,11 @@ func simWorld(t testing.TB) *world {
 		worldDir = dir
 		out := filepath.Join(dir, "chain")
 		ctx := context.Background()
-		if _, err := sim.Generate(ctx, out, sim.Options{Seed: 7, Txs: 6000, TxsPerBlock: 60, CoinJoins: 40}); err != nil {
+		opts := sim.Options{Seed: 7, Txs: 6000, TxsPerBlock: 60, CoinJoins: 40}
+		if raceEnabled {
+			opts = sim.Options{Seed: 7, Txs: 2500, TxsPerBlock: 40, CoinJoins: 60}
+		}
+		if _, err := sim.Generate(ctx, out, opts); err != nil {
 			worldErr = err
 			return
 		}
