@@ -123,6 +123,30 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 		return nil
 	}
 
+	guards := cl.Command("guards", "List the merges the super-cluster guard reported (cluster.max_cluster_size), with their transaction and rule.")
+	var guardsJSON bool
+	var guardLimit int
+	guards.Flag("json", "Print JSON.").BoolVar(&guardsJSON)
+	guards.Flag("network", netFlag).StringVar(&network)
+	guards.Flag("limit", "Show at most this many.").Default("100").IntVar(&guardLimit)
+	cmds[guards.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		return c.withClusters(cfg, network, func(v *cluster.Views) error {
+			gs, err := v.Guards(guardLimit)
+			if err != nil {
+				return err
+			}
+			if guardsJSON {
+				return writeJSON(c.stdout, gs)
+			}
+			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "height\ttxid\trule\taddress1 (cluster size)\taddress2 (cluster size)\trefused")
+			for _, g := range gs {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s (%d)\t%s (%d)\t%v\n", g.Height, g.Txid, g.Rule, g.A, g.SizeA, g.B, g.SizeB, g.Refused)
+			}
+			return tw.Flush()
+		})
+	}
+
 	why := c.app.Command("why", "Say whether two addresses share a cluster, and the chain of merges (transaction and rule) that links them.")
 	whyA := why.Arg("address1", "First address.").Required().String()
 	whyB := why.Arg("address2", "Second address.").Required().String()

@@ -126,6 +126,35 @@ func TestClusterCommands(t *testing.T) {
 	}
 }
 
+// TestClusterGuard rebuilds the clustering with a small bound that refuses
+// merges, lists the reports and switches back to the default set.
+func TestClusterGuard(t *testing.T) {
+	_, data := clusterWorld(t)
+	guarded := filepath.Join(t.TempDir(), "guard.yaml")
+	if err := os.WriteFile(guarded, []byte("cluster:\n  max_cluster_size: 4\n  refuse_oversize: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if code, _, errs := runCLI(t, "cluster", "build", "--datadir", data); code != 0 {
+			t.Fatalf("rebuild with the default set: %s", errs)
+		}
+	}()
+	code, out, errs := runCLI(t, "--config", guarded, "cluster", "build", "--datadir", data, "--finality", "20")
+	if code != 0 || !strings.Contains(out, "replaced generation") || !strings.Contains(out, "block by block") {
+		t.Fatalf("cluster build: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "cluster", "guards", "--datadir", data, "--json", "--limit", "5")
+	var gs []cluster.GuardView
+	if code != 0 || json.Unmarshal([]byte(out), &gs) != nil || len(gs) != 5 {
+		t.Fatalf("guards: %d %s %s", code, out, errs)
+	}
+	for _, g := range gs {
+		if !g.Refused || g.SizeA+g.SizeB <= 4 || len(g.Txid) != 64 || g.Rule == "" {
+			t.Fatalf("guard report %+v", g)
+		}
+	}
+}
+
 func TestClusterBadInput(t *testing.T) {
 	blocks, data := clusterWorld(t)
 	badSet := filepath.Join(t.TempDir(), "bad.yaml")

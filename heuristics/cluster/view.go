@@ -235,3 +235,47 @@ func (v *Views) Set() *Set { return v.set }
 
 // Generation returns the active generation.
 func (v *Views) Generation() uint32 { return v.gen }
+
+// GuardView is one merge the super-cluster guard reported.
+type GuardView struct {
+	Txid    string `json:"txid"`
+	Height  uint32 `json:"height"`
+	Rule    string `json:"rule"`
+	A       string `json:"address1"`
+	B       string `json:"address2"`
+	SizeA   uint64 `json:"size1"`
+	SizeB   uint64 `json:"size2"`
+	Refused bool   `json:"refused"`
+}
+
+// Guards returns up to limit merges the super-cluster guard reported, in
+// chain order.
+func (v *Views) Guards(limit int) ([]GuardView, error) {
+	var out []GuardView
+	var err error
+	scanErr := v.DB.ClusterTxs(v.gen, func(n storage.TxNum, t storage.TxHeuristics) bool {
+		for _, g := range t.Guards {
+			var tx storage.TxRecord
+			if tx, err = v.DB.Tx(n); err != nil {
+				return false
+			}
+			gv := GuardView{Txid: chainhash.Hash(tx.Txid).String(), Height: tx.Height, Rule: Rule(g.Rule).String(),
+				SizeA: g.SizeA, SizeB: g.SizeB, Refused: g.Refused}
+			if gv.A, err = v.AddressString(g.A); err != nil {
+				return false
+			}
+			if gv.B, err = v.AddressString(g.B); err != nil {
+				return false
+			}
+			out = append(out, gv)
+			if len(out) >= limit {
+				return false
+			}
+		}
+		return true
+	})
+	if scanErr != nil {
+		return nil, scanErr
+	}
+	return out, err
+}
