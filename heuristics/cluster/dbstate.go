@@ -40,6 +40,22 @@ func newDBState(db *storage.DB, gen uint32) *dbState {
 	return s
 }
 
+// maxCached bounds the rows the state keeps in memory once they are
+// committed.
+const maxCached = 4 << 20
+
+// committed is called once the batch holding the overlay's rows is
+// committed: the rows it read or wrote are now the database's, so they stay
+// as a cache, except the members added to clusters, which a scan of the
+// database now returns too. A cache grown past maxCached is dropped.
+func (s *dbState) committed() {
+	if len(s.of)+len(s.stats)+len(s.classes) > maxCached {
+		s.reset()
+		return
+	}
+	s.added = map[storage.AddrID][]storage.AddrID{}
+}
+
 // reset forgets the overlay.
 func (s *dbState) reset() {
 	s.of = map[storage.AddrID]storage.AddrID{}

@@ -25,6 +25,9 @@ type Index struct {
 	st  *dbState
 	eng engine
 	log *slog.Logger
+	// undone is set when a disconnect wrote rows behind the state's back:
+	// its cache must go once they are committed.
+	undone bool
 }
 
 var (
@@ -47,11 +50,22 @@ func NewIndex(db *storage.DB, gen uint32, set *Set, log *slog.Logger) *Index {
 // Name returns "cluster/<generation>".
 func (x *Index) Name() string { return IndexName(x.gen) }
 
-// Committed forgets the overlay of rows written since the last commit.
-func (x *Index) Committed() { x.st.reset() }
+// Committed keeps the rows written since the last commit as a cache, or
+// forgets them after a disconnect.
+func (x *Index) Committed() {
+	if x.undone {
+		x.undone = false
+		x.st.reset()
+		return
+	}
+	x.st.committed()
+}
 
 // Discarded forgets the overlay: its rows were never committed.
-func (x *Index) Discarded() { x.st.reset() }
+func (x *Index) Discarded() {
+	x.undone = false
+	x.st.reset()
+}
 
 // ConnectBlock applies the heuristic set to every transaction of blk.
 func (x *Index) ConnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) error {
@@ -80,6 +94,7 @@ func (x *Index) ConnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) erro
 // DisconnectBlock undoes blk's merges in reverse order and restores the
 // stats of the clusters it touched.
 func (x *Index) DisconnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) error {
+	x.undone = true
 	u, err := x.db.ClusterUndo(x.gen, blk.Height)
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("cluster generation %d was built in memory up to height %d or above and cannot undo it; rebuild it with \"spoor cluster build\": %w", x.gen, blk.Height, err)

@@ -19,12 +19,27 @@ func TestReorgEqualsFreshIndex(t *testing.T) {
 	src := &memSource{blocks: w.blocks}
 	db := openDB(t)
 	set := defaultSet(t)
-	runIndex(t, db, src, set, indexer.Config{FinalityDepth: 1000})
+	// One Index across both runs, as in a follower: what it cached before
+	// the reorganization must not survive the disconnects.
+	idx, err := OpenIndex(db, set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(cfg indexer.Config) {
+		ix, err := indexer.New(db, src, cfg, indexer.AddrIndex{}, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(indexer.Config{FinalityDepth: 1000})
 	merged := clusterDump(t, db, "J")
 	src.mu.Lock()
 	src.blocks = final
 	src.mu.Unlock()
-	runIndex(t, db, src, set, indexer.Config{})
+	run(indexer.Config{FinalityDepth: 1000})
 
 	fresh := openDB(t)
 	runIndex(t, fresh, &memSource{blocks: final}, set, indexer.Config{})
