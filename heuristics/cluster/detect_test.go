@@ -49,6 +49,12 @@ func TestDetectorsOnSimulatedCoinJoins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if tt.Protocol == "whirlpool-tx0" && premixOutputs(t, db, n) < 2 {
+			// Without the OP_RETURN the simulator leaves out, a Tx0 with
+			// one premix output is not told from a payment (see
+			// coinjoin.IsWhirlpoolTx0); the rule promises the others.
+			continue
+		}
 		total[tt.Protocol]++
 		if coinjoin.Kinds(th.CoinJoin)&own[tt.Protocol] != 0 {
 			found[tt.Protocol]++
@@ -59,11 +65,7 @@ func TestDetectorsOnSimulatedCoinJoins(t *testing.T) {
 	}
 	for p, n := range total {
 		t.Logf("%s: %d of %d", p, found[p], n)
-		min := n // every mix must be found by its own detector
-		if p == "whirlpool-tx0" {
-			min = n * 8 / 10 // Tx0s with one premix output and no OP_RETURN are not
-		}
-		if found[p] < min || n == 0 {
+		if found[p] < n || n == 0 {
 			t.Errorf("%s: own detector found %d of %d", p, found[p], n)
 		}
 	}
@@ -113,4 +115,25 @@ func TestNoCoinJoinsInEarlyMainnet(t *testing.T) {
 	if rows == 0 || linked < 1000 {
 		t.Fatalf("%d heuristic rows, %d addresses clustered with another", rows, linked)
 	}
+}
+
+// premixOutputs counts the outputs of transaction n that hold the most
+// frequent value within a Whirlpool pool's premix range.
+func premixOutputs(t *testing.T, db *storage.DB, n storage.TxNum) int {
+	t.Helper()
+	outs, err := db.Outputs(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := 0
+	for _, p := range coinjoin.WhirlpoolPools {
+		counts := map[uint64]int{}
+		for _, o := range outs {
+			if o.Value >= p.Denom+100 && o.Value <= p.Denom+110_000 {
+				counts[o.Value]++
+				best = max(best, counts[o.Value])
+			}
+		}
+	}
+	return best
 }

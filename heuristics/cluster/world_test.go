@@ -47,7 +47,7 @@ func simWorld(t testing.TB) *world {
 		ctx := context.Background()
 		opts := sim.Options{Seed: 7, Txs: 6000, TxsPerBlock: 60, CoinJoins: 40}
 		if raceEnabled {
-			opts = sim.Options{Seed: 7, Txs: 2500, TxsPerBlock: 40, CoinJoins: 60}
+			opts = sim.Options{Seed: 7, Txs: 2500, TxsPerBlock: 40, CoinJoins: 100}
 		}
 		if _, err := sim.Generate(ctx, out, opts); err != nil {
 			worldErr = err
