@@ -109,8 +109,8 @@ type RebuildSummary struct {
 // beside the active one: blocks more than finality below the tip in
 // memory (Build), the rest block by block with undo records (Index), so
 // that a later reorganization can disconnect them. Only when the new
-// generation is complete does one commit make it active; the old one is
-// then deleted. A failure at any point leaves the active generation as it
+// generation is complete does one commit make it active; the old one (and
+// any generation a crashed build left) is then deleted. A failure at any point leaves the active generation as it
 // was.
 func Rebuild(ctx context.Context, db *storage.DB, set *Set, finality int32, log *slog.Logger) (RebuildSummary, error) {
 	var sum RebuildSummary
@@ -149,13 +149,24 @@ func Rebuild(ctx context.Context, db *storage.DB, set *Set, finality int32, log 
 	}
 	if hasPrev && prev != gen {
 		sum.Previous = prev
-		d := db.NewBatch()
-		defer d.Close()
-		if err := d.DeleteGeneration(prev, IndexName(prev)); err != nil {
-			return sum, err
+	}
+	// Delete the old generation, and any a crashed build left behind.
+	gens, err := db.Generations()
+	if err != nil {
+		return sum, err
+	}
+	for _, g := range gens {
+		if g == gen {
+			continue
 		}
-		if err := d.Commit(true); err != nil {
-			return sum, fmt.Errorf("delete the old cluster generation %d: %w", prev, err)
+		d := db.NewBatch()
+		err := d.DeleteGeneration(g, IndexName(g))
+		if err == nil {
+			err = d.Commit(true)
+		}
+		_ = d.Close()
+		if err != nil {
+			return sum, fmt.Errorf("delete the old cluster generation %d: %w", g, err)
 		}
 	}
 	return sum, nil
