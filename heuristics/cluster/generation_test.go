@@ -60,6 +60,11 @@ func TestRebuildSwitchesAtomically(t *testing.T) {
 	}
 	before := clusterDump(t, db, "CMVJH")
 
+	// A build that crashed left generation 2 behind, never activated.
+	if orphan, err := newGeneration(db, defaultSet(t)); err != nil || orphan != 2 {
+		t.Fatalf("newGeneration = %d %v", orphan, err)
+	}
+
 	guarded, err := NewSet(Config{Heuristics: []string{"address-equivalence/1", "multi-input/1", "change/1"}, MaxClusterSize: 20, RefuseOversize: true})
 	if err != nil {
 		t.Fatal(err)
@@ -68,16 +73,16 @@ func TestRebuildSwitchesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Generation != 2 || sum.Previous != 1 {
+	if sum.Generation != 3 || sum.Previous != 1 {
 		t.Fatalf("rebuild = %+v", sum)
 	}
 	gen, set, err := Active(db)
-	if err != nil || gen != 2 || set.Spec() != guarded.Spec() {
+	if err != nil || gen != 3 || set.Spec() != guarded.Spec() {
 		t.Fatalf("active after rebuild = %d %v %v", gen, set, err)
 	}
 	gens, err := db.Generations()
-	if err != nil || len(gens) != 1 || gens[0] != 2 {
-		t.Fatalf("generations = %v %v, want only 2", gens, err)
+	if err != nil || len(gens) != 1 || gens[0] != 3 {
+		t.Fatalf("generations = %v %v, want only 3", gens, err)
 	}
 	if _, ok, _ := db.Tip(IndexName(1)); ok {
 		t.Fatal("the old generation's tip survived")
@@ -90,7 +95,7 @@ func TestRebuildSwitchesAtomically(t *testing.T) {
 	}
 	// The guard kept every cluster at 20 or less and said why.
 	guards := 0
-	if err := db.ClusterTxs(2, func(_ storage.TxNum, th storage.TxHeuristics) bool {
+	if err := db.ClusterTxs(3, func(_ storage.TxNum, th storage.TxHeuristics) bool {
 		for _, g := range th.Guards {
 			if !g.Refused || g.SizeA+g.SizeB <= 20 {
 				t.Errorf("guard event %+v", g)
@@ -103,11 +108,11 @@ func TestRebuildSwitchesAtomically(t *testing.T) {
 	}
 	st, _ := db.State()
 	for a := storage.AddrID(1); a < st.NextAddrID; a++ {
-		c, err := db.ClusterOf(2, a)
+		c, err := db.ClusterOf(3, a)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s, ok, err := db.ClusterStats(2, c); err != nil || !ok || s.Size > 20 {
+		if s, ok, err := db.ClusterStats(3, c); err != nil || !ok || s.Size > 20 {
 			t.Fatalf("address %d: cluster %d stats %+v %v %v", a, c, s, ok, err)
 		}
 	}
@@ -118,7 +123,7 @@ func TestRebuildSwitchesAtomically(t *testing.T) {
 	// The indexer keeps maintaining the new generation, not the configured
 	// default set.
 	idx, err := OpenIndex(db, defaultSet(t), nil)
-	if err != nil || idx.Name() != IndexName(2) || idx.set.Spec() != guarded.Spec() {
+	if err != nil || idx.Name() != IndexName(3) || idx.set.Spec() != guarded.Spec() {
 		t.Fatalf("OpenIndex after rebuild = %v %v", idx, err)
 	}
 }
