@@ -93,11 +93,14 @@ func (w *chainWriter) connect(b *storage.Batch, blk *bitcoin.Block) (*ConnectedB
 			out := &tx.Outputs[j]
 			o := storage.Output{Value: uint64(out.Value), Class: uint8(out.Class)}
 			if out.Class.HasAddress() && len(out.Payload) <= storage.MaxAddrPayload {
-				id, err := w.addressID(b, out.Class, out.Payload)
+				id, link, err := w.addressID(b, out.Class, out.Payload)
 				if err != nil {
 					return nil, fmt.Errorf("block %s at height %d: tx %s output %d: %w", blk.Hash, blk.Height, tx.Txid, j, err)
 				}
 				o.AddrID = id
+				if link != 0 {
+					cb.Links = append(cb.Links, AddrLink{TxNum: ct.TxNum, P2PK: id, P2PKH: link})
+				}
 			} else {
 				o.Script = out.Script
 				w.state.NoAddress++
@@ -181,19 +184,20 @@ func (w *chainWriter) resolve(txid chainhash.Hash, vout uint32) (storage.Input, 
 }
 
 // addressID returns the number of an address, numbering it (and, for a
-// P2PK key, linking it to the key's P2PKH address) if it is new.
-func (w *chainWriter) addressID(b *storage.Batch, class bitcoin.ScriptClass, payload []byte) (storage.AddrID, error) {
+// P2PK key, linking it to the key's P2PKH address, which it returns as
+// link) if it is new.
+func (w *chainWriter) addressID(b *storage.Batch, class bitcoin.ScriptClass, payload []byte) (id, link storage.AddrID, err error) {
 	id, isNew, err := w.lookupOrAssign(b, class, payload)
 	if err != nil || !isNew || class != bitcoin.ClassP2PK {
-		return id, err
+		return id, 0, err
 	}
 	pkh := bitcoin.PubKeyHash(payload)
 	other, _, err := w.lookupOrAssign(b, bitcoin.ClassP2PKH, pkh[:])
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	b.PutAddrLink(id, other)
-	return id, nil
+	return id, other, nil
 }
 
 func (w *chainWriter) lookupOrAssign(b *storage.Batch, class bitcoin.ScriptClass, payload []byte) (storage.AddrID, bool, error) {

@@ -3,6 +3,7 @@ package indexer
 import (
 	"fmt"
 
+	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/storage"
 )
 
@@ -15,6 +16,17 @@ type ConnectedBlock struct {
 	Height uint32
 	Block  storage.BlockRecord
 	Txs    []ConnectedTx
+	// Links are the P2PK keys first numbered in this block with the P2PKH
+	// address of the same key, each with the transaction whose output
+	// first paid the key (the chain tables' L rows of the block).
+	Links []AddrLink
+}
+
+// AddrLink says that two addresses are forms of one public key, as first
+// seen in transaction TxNum.
+type AddrLink struct {
+	TxNum       storage.TxNum
+	P2PK, P2PKH storage.AddrID
 }
 
 // ConnectedTx is one transaction of a ConnectedBlock.
@@ -34,6 +46,7 @@ type chainReader interface {
 	Tx(n storage.TxNum) (storage.TxRecord, error)
 	Inputs(n storage.TxNum) (storage.InputsRecord, error)
 	Outputs(n storage.TxNum) (storage.OutputsRecord, error)
+	Links(id storage.AddrID) ([]storage.AddrID, error)
 }
 
 // loadConnectedBlock reads the committed block at height h back from the
@@ -44,6 +57,7 @@ func loadConnectedBlock(db chainReader, h uint32) (*ConnectedBlock, error) {
 		return nil, err
 	}
 	cb := &ConnectedBlock{Height: h, Block: rec, Txs: make([]ConnectedTx, rec.NumTx)}
+	linked := map[storage.AddrID]bool{}
 	for i := range cb.Txs {
 		n := rec.FirstTxNum + storage.TxNum(i)
 		ct := &cb.Txs[i]
@@ -57,6 +71,26 @@ func loadConnectedBlock(db chainReader, h uint32) (*ConnectedBlock, error) {
 		if ct.Outputs, err = db.Outputs(n); err != nil {
 			return nil, fmt.Errorf("load block %d: %w", h, err)
 		}
+		for _, o := range ct.Outputs {
+			if o.Class != uint8(bitcoin.ClassP2PK) || o.AddrID < rec.FirstAddrID || linked[o.AddrID] {
+				continue
+			}
+			linked[o.AddrID] = true
+			to, err := db.Links(o.AddrID)
+			if err != nil {
+				return nil, fmt.Errorf("load block %d: %w", h, err)
+			}
+			for _, l := range to {
+				cb.Links = append(cb.Links, AddrLink{TxNum: n, P2PK: o.AddrID, P2PKH: l})
+			}
+		}
 	}
 	return cb, nil
+}
+
+// LoadConnectedBlock reads the committed block at height h back from the
+// chain tables of db, with its inputs resolved and its address links, as
+// indexes receive it.
+func LoadConnectedBlock(db *storage.DB, h uint32) (*ConnectedBlock, error) {
+	return loadConnectedBlock(db, h)
 }

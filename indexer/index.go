@@ -15,3 +15,31 @@ type Index interface {
 	// DisconnectBlock removes exactly the rows ConnectBlock added for blk.
 	DisconnectBlock(b *storage.Batch, blk *ConnectedBlock) error
 }
+
+// BatchObserver is implemented by an index that must know when the batch
+// holding its writes is committed or dropped. Reads go to the committed
+// database, and in bulk mode one batch holds many blocks, so such an index
+// keeps its own uncommitted writes in memory and may drop that overlay
+// only once the batch is committed; a dropped batch means the overlay is
+// wrong and must be forgotten too.
+type BatchObserver interface {
+	// Committed is called after a batch holding the index's writes has
+	// been committed.
+	Committed()
+	// Discarded is called after a batch holding the index's writes has
+	// been dropped without being committed.
+	Discarded()
+}
+
+// notifyCommitted tells idx, if it observes batches, that its writes are
+// committed (ok) or dropped.
+func notifyCommitted(idx Index, ok bool) {
+	o, is := idx.(BatchObserver)
+	switch {
+	case !is:
+	case ok:
+		o.Committed()
+	default:
+		o.Discarded()
+	}
+}

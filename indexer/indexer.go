@@ -238,7 +238,11 @@ func (ix *Indexer) commit(sync bool) error {
 	start := time.Now()
 	count := ix.batch.Count()
 	err := ix.batch.Commit(sync)
-	ix.discard()
+	_ = ix.batch.Close()
+	ix.batch = nil
+	for _, idx := range ix.indexes {
+		notifyCommitted(idx, err == nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -262,6 +266,9 @@ func (ix *Indexer) discard() {
 	if ix.batch != nil {
 		_ = ix.batch.Close()
 		ix.batch = nil
+		for _, idx := range ix.indexes {
+			notifyCommitted(idx, false)
+		}
 	}
 }
 

@@ -78,6 +78,12 @@ func (ix *Indexer) disconnect(h uint32) error {
 	}
 	b := ix.db.NewBatch()
 	defer b.Close()
+	committed := false
+	defer func() {
+		for _, idx := range ix.indexes {
+			notifyCommitted(idx, committed)
+		}
+	}()
 	var prev storage.Tip
 	if h > 0 {
 		rec, err := ix.db.Block(h - 1)
@@ -109,6 +115,7 @@ func (ix *Indexer) disconnect(h uint32) error {
 	if err := b.Commit(true); err != nil {
 		return fmt.Errorf("disconnect height %d: %w", h, err)
 	}
+	committed = true
 	ix.w.state = undo.Before
 	ix.w.tip, ix.w.hasTip = prev, h > 0
 	ix.w.utxos.reset()

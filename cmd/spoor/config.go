@@ -27,6 +27,7 @@ type Config struct {
 	Simulate SimulateConfig `yaml:"simulate"`
 	// Ethereum is documented in ethereum.go.
 	Ethereum EthereumConfig `yaml:"ethereum"`
+	Cluster  ClusterConfig  `yaml:"cluster"`
 }
 
 // SimulateConfig configures spoor simulate: the world of each chain
@@ -96,6 +97,7 @@ func DefaultConfig() Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Bitcoin: BitcoinConfig{Network: "mainnet", RPC: RPCConfig{Timeout: 60 * time.Second, Retries: 5}},
 		Index:   IndexConfig{Progress: "auto"},
+		Cluster: ClusterConfig{Enabled: true},
 	}
 }
 

@@ -133,7 +133,11 @@ func (c *cli) indexBitcoin(ctx context.Context, cfg Config) error {
 		return err
 	}
 	icfg.OnCommit = prog.update
-	ix, err := indexer.New(db, src, icfg)
+	indexes, err := clusterIndexes(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	ix, err := indexer.New(db, src, icfg, indexes...)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerTrace(cmds)
 	c.registerServe(cmds)
 	c.registerEthereum(cmds)
+	c.registerCluster(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {

@@ -202,5 +202,8 @@ func TestMain(m *testing.M) {
 	if demoDir != "" {
 		os.RemoveAll(filepath.Dir(demoDir))
 	}
+	if clusterDir != "" {
+		os.RemoveAll(clusterDir)
+	}
 	os.Exit(code)
 }
