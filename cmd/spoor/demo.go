@@ -36,27 +36,33 @@ const (
 )
 
 func (c *cli) registerDemo(cmds map[string]func(context.Context, Config) error) {
-	demo := c.app.Command("demo", "Simulate a small world with planted laundering patterns, index it and show what is there; then index real mainnet blocks 0-14131 (shipped in the btcd module).")
-	cmds[demo.FullCommand()] = func(ctx context.Context, cfg Config) error { return c.demo(ctx, cfg) }
+	demo := c.app.Command("demo", "Simulate a small world with planted laundering patterns, index, label, cluster, screen and trace it; index real mainnet blocks 0-14131 (shipped in the btcd module); then serve the world over GraphQL on 127.0.0.1.")
+	var noServe bool
+	var listen string
+	demo.Flag("no-serve", "Stop after the analysis instead of serving the world.").BoolVar(&noServe)
+	demo.Flag("listen", "Where the demo serves the world.").Default("127.0.0.1:8080").StringVar(&listen)
+	cmds[demo.FullCommand()] = func(ctx context.Context, cfg Config) error { return c.demo(ctx, cfg, !noServe, listen) }
 }
 
-func (c *cli) demo(ctx context.Context, cfg Config) error {
+func (c *cli) demo(ctx context.Context, cfg Config, serve bool, listen string) error {
 	// Part 1: a simulated world with known truth.
 	if err := c.demoSimulated(ctx, cfg); err != nil {
 		return err
 	}
-	// Later steps on the simulated world go here, in this order, each
-	// printing what it found and checking it against truth.jsonl:
-	//   - cluster: group the addresses into wallets (CIOH with the
-	//     CoinJoin veto) and report precision and recall;
-	//   - detect: run the typology detectors and list the flagged
-	//     scenario instances next to the planted ones;
-	//   - serve: start the API and the explorer on 127.0.0.1 and print
-	//     what to open and three things to try.
+	picks, err := c.demoAnalysis(ctx, cfg)
+	if err != nil {
+		return err
+	}
 
 	// Part 2: real mainnet history.
 	fmt.Fprintf(c.stdout, "\n== part 2: real mainnet blocks ==\n\n")
-	return c.demoMainnet(ctx, cfg)
+	if err := c.demoMainnet(ctx, cfg); err != nil {
+		return err
+	}
+	if !serve {
+		return nil
+	}
+	return c.demoServe(ctx, cfg, listen, picks)
 }
 
 // demoSimulated simulates the demo world into the data directory (or

@@ -39,7 +39,7 @@ func demoData(t *testing.T) string {
 		}
 		demoDir = filepath.Join(dir, "data")
 		var code int
-		code, demoOut, _ = runCLI(t, "demo", "--datadir", demoDir, "--log-level", "warn")
+		code, demoOut, _ = runCLI(t, "demo", "--no-serve", "--datadir", demoDir, "--log-level", "warn")
 		if code != 0 {
 			t.Fatalf("demo exited %d:\n%s", code, demoOut)
 		}

@@ -34,6 +34,17 @@ type TruthTx struct {
 	Protocol string `json:"protocol"`
 }
 
+// maxTruthVersion is the newest truth format version ReadTruth reads.
+// Version 1 files have no header line.
+const maxTruthVersion = 2
+
+func clipLine(b []byte) string {
+	if len(b) > 80 {
+		return string(b[:80]) + "…"
+	}
+	return string(b)
+}
+
 // ReadTruth reads truth.jsonl from r; name is used in errors. A line that
 // is not a JSON object, or is neither a complete address line nor a
 // complete transaction line, is an error naming the line.
@@ -52,11 +63,24 @@ func ReadTruth(r io.Reader, name string) (*Truth, error) {
 			TruthAddr
 			Txid     string `json:"txid"`
 			Protocol string `json:"protocol"`
+			Format   string `json:"format"`
+			Version  *int   `json:"version"`
+			Scenario string `json:"scenario"`
 		}
 		if err := json.Unmarshal(line, &rec); err != nil {
 			return nil, fmt.Errorf("%s line %d: not a truth.jsonl line: %w", name, n, err)
 		}
 		switch {
+		case rec.Format != "" || rec.Version != nil:
+			// The header of format version 2 and later.
+			if n != 1 || rec.Format != "spoor-truth" || rec.Version == nil {
+				return nil, fmt.Errorf("%s line %d: header %s: want {\"format\":\"spoor-truth\",\"version\":N} on the first line", name, n, clipLine(line))
+			}
+			if *rec.Version > maxTruthVersion {
+				return nil, fmt.Errorf("%s: truth format version %d is newer than this spoor reads (up to %d)", name, *rec.Version, maxTruthVersion)
+			}
+		case rec.Scenario != "":
+			// Planted scenarios score detectors, not clusters.
 		case rec.Address != "" && rec.Entity != "":
 			t.Addrs = append(t.Addrs, rec.TruthAddr)
 		case rec.Txid != "" && rec.Kind != "":

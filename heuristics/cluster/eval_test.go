@@ -81,3 +81,35 @@ func TestScorePairs(t *testing.T) {
 		t.Fatalf("score = %+v", s)
 	}
 }
+
+func TestReadTruthVersions(t *testing.T) {
+	addr := `{"address":"bcrt1qx","entity":"w1","kind":"wallet"}`
+	tests := []struct {
+		name, text, err string
+		addrs           int
+	}{
+		{"version 1 without header", addr + "\n", "", 1},
+		{"version 2 with header and scenarios", `{"format":"spoor-truth","version":2}` + "\n" + addr + "\n" +
+			`{"scenario":"peel_chain-1","kind":"peel_chain","decoy":false,"txids":[],"addresses":[]}` + "\n", "", 1},
+		{"newer version", `{"format":"spoor-truth","version":3}` + "\n" + addr + "\n", "newer than this spoor reads", 0},
+		{"header not first", addr + "\n" + `{"format":"spoor-truth","version":2}` + "\n", "on the first line", 0},
+		{"wrong format name", `{"format":"other","version":2}` + "\n" + addr + "\n", "on the first line", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := ReadTruth(strings.NewReader(tc.text), "truth.jsonl")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tr.Addrs) != tc.addrs {
+				t.Fatalf("%d address lines", len(tr.Addrs))
+			}
+		})
+	}
+}
