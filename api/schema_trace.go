@@ -93,6 +93,8 @@ func (ts *traceSchema) fields() graphql.Fields {
 		"category":   field(nn(graphql.String), "The entity's category, a concept of the label taxonomy (exchange, sanction, mixing_service, …).", func(s any) any { return s.(trace.Tag).Category }),
 		"source":     field(nn(graphql.String), "Where the label comes from.", func(s any) any { return s.(trace.Tag).Source }),
 		"confidence": field(nn(graphql.Int), "Confidence in the label, 0 to 100.", func(s any) any { return int(s.(trace.Tag).Confidence) }),
+		"via": field(graphql.String, "Set when the label is inherited from the address's cluster: the clustered address that carries it.",
+			func(s any) any { return nilIfEmpty(s.(trace.Tag).Via) }),
 	}})
 	b.AddType(tag)
 

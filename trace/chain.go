@@ -25,6 +25,10 @@ type Tag struct {
 	Category   string `json:"category"`
 	Source     string `json:"source"`
 	Confidence uint8  `json:"confidence"`
+	// Via is set when the tag is inherited from the address's cluster: it
+	// names the clustered address that carries the label, the reason the
+	// tag applies here.
+	Via string `json:"via,omitempty"`
 }
 
 // Labeler returns the tags of an address. Implementations must be safe for

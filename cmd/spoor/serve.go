@@ -143,11 +143,15 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		Timeout: sc.Timeout, RatePerSecond: sc.RatePerSecond, RateBurst: sc.RateBurst,
 		BadKeysPerSecond: sc.BadKeysPerSecond, BadKeysBurst: sc.BadKeysBurst, MaxConcurrent: sc.MaxConcurrent, Log: log}
 	opts.EnsureDefaults()
-	labels, skipped, err := trace.LoadLabels(db)
+	own, skipped, err := trace.LoadLabels(db)
 	if err != nil {
 		return err
 	}
-	log.Info("labels loaded", "addresses", len(labels), "not_yet_indexed", skipped)
+	log.Info("labels loaded", "addresses", len(own), "not_yet_indexed", skipped)
+	labels, err := trace.NewClusterLabels(own, db, addressNamer(db, bnet))
+	if err != nil {
+		return err
+	}
 	if sc.TraceCacheEntries == 0 {
 		sc.TraceCacheEntries = 1 << 18
 	}

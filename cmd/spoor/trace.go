@@ -87,16 +87,10 @@ func (c *cli) withTracer(cfg Config, network string, fn func(*tracer) error) err
 		return err
 	}
 	defer db.Close()
-	labels, _, err := trace.LoadLabels(db)
+	names := addressNamer(db, net)
+	labels, err := loadLabeler(db, names)
 	if err != nil {
 		return err
-	}
-	names := func(id storage.AddrID) (string, error) {
-		rec, err := db.Address(id)
-		if err != nil {
-			return "", err
-		}
-		return bitcoin.EncodeAddress(net, bitcoin.ScriptClass(rec.Class), rec.Payload)
 	}
 	return fn(&tracer{db: db, net: net, engine: trace.NewEngine(db, labels, names)})
 }
@@ -306,7 +300,11 @@ func printScreening(c *cli, s *trace.Screening) {
 	}
 	fmt.Fprintln(c.stdout)
 	for _, t := range s.Tags {
-		fmt.Fprintf(c.stdout, "  labelled %s (%s), source %s, confidence %d\n", t.Entity, t.Category, t.Source, t.Confidence)
+		fmt.Fprintf(c.stdout, "  labelled %s (%s), source %s, confidence %d", t.Entity, t.Category, t.Source, t.Confidence)
+		if t.Via != "" {
+			fmt.Fprintf(c.stdout, ", inherited from its cluster through %s", t.Via)
+		}
+		fmt.Fprintln(c.stdout)
 	}
 	for _, r := range s.Reasons {
 		fmt.Fprintf(c.stdout, "  %s [%s] %s %s: %.2f%% (%s BTC)\n", r.Code, r.Level, r.Direction, r.Category, 100*r.Share, btc(r.Amount))
@@ -334,4 +332,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// loadLabeler reads the index's labels and extends them through its
+// active clustering, so that a cluster inherits its members' labels.
+func loadLabeler(db *storage.DB, names trace.Namer) (trace.Labeler, error) {
+	own, _, err := trace.LoadLabels(db)
+	if err != nil {
+		return nil, err
+	}
+	return trace.NewClusterLabels(own, db, names)
 }
