@@ -34,3 +34,16 @@ func auditCLI(ctx context.Context, cfg Config, op string, detail map[string]any,
 	}
 	return err
 }
+
+// auditResult audits a command-line query with the size of its result as
+// JSON, the size the server would record for the same answer.
+func auditResult(ctx context.Context, cfg Config, op string, detail map[string]any, result any) error {
+	b, err := json.Marshal(result)
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := auditCLI(ctx, cfg, "cli."+op, detail, int64(len(b))); err != nil {
+		return fmt.Errorf("%s done, but the audit log failed (the result is withheld): %w", op, err)
+	}
+	return nil
+}

@@ -163,6 +163,9 @@ func (c *cli) registerTrace(cmds map[string]func(context.Context, Config) error)
 			if err != nil {
 				return err
 			}
+			if err := auditResult(ctx, cfg, "trace", map[string]any{"from": *from, "backward": backward, "model": m.String(), "hops": lim.MaxHops}, res); err != nil {
+				return err
+			}
 			if asJSON {
 				return writeJSON(c.stdout, res)
 			}
@@ -200,6 +203,9 @@ func (c *cli) registerTrace(cmds map[string]func(context.Context, Config) error)
 				}
 				out = append(out, s)
 			}
+			if err := auditResult(ctx, cfg, "screen", map[string]any{"addresses": *addrs, "hops": lim.MaxHops}, out); err != nil {
+				return err
+			}
 			if asJSON {
 				return writeJSON(c.stdout, out)
 			}
@@ -229,6 +235,9 @@ func (c *cli) registerTrace(cmds map[string]func(context.Context, Config) error)
 			}
 			res, err := t.engine.Paths(ctx, a, b, trace.PathLimits{MaxHops: pathHops, MaxFanout: cfg.Trace.MaxFanout, MaxDuration: cfg.Trace.Timeout})
 			if err != nil {
+				return err
+			}
+			if err := auditResult(ctx, cfg, "path", map[string]any{"from": *pathFrom, "to": *pathTo, "hops": pathHops}, res); err != nil {
 				return err
 			}
 			if asJSON {
