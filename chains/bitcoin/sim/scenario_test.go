@@ -466,7 +466,7 @@ func TestLabels(t *testing.T) {
 			t.Errorf("exchange %s address %s not labelled", o.Role, a)
 		}
 	}
-	if cats["exchange"] < 3 || cats["sanction"] < 1 || cats["coinjoin"] < 1 {
+	if cats["exchange"] < 3 || cats["sanction"] < 1 {
 		t.Errorf("labels by category %v", cats)
 	}
 }
