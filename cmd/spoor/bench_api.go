@@ -25,6 +25,7 @@ import (
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/internal/chaindata"
 	"github.com/spoorhq/spoor/storage"
+	"github.com/spoorhq/spoor/trace"
 )
 
 // benchKeyEnv carries the API key from spoor bench api to its load
@@ -183,8 +184,19 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	}
 	opts := api.ServerOptions{RatePerSecond: 1e9, RateBurst: 1e9, MaxConcurrent: 4 * o.Concurrency, Log: slog.New(slog.DiscardHandler)}
 	opts.EnsureDefaults()
+	names := addressNamer(db, bnet)
+	labels, err := loadLabeler(db, names)
+	if err != nil {
+		return err
+	}
+	cached, err := trace.NewCachedChain(db, 1<<18)
+	if err != nil {
+		return err
+	}
+	engine := trace.NewEngine(cached, labels, names)
 	schema, err := api.NewSchema(api.SchemaOptions{MaxPageSize: opts.Limits.MaxPageSize},
-		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}))
+		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
+		api.TraceArea(engine, db, labels, bnet, api.TraceOptions{}))
 	if err != nil {
 		return err
 	}
@@ -228,6 +240,8 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		{"stats", "/graphql", q(`{ stats { height txs addresses } }`)},
 		{"transaction with inputs and outputs", "/graphql", q(`{ transaction(txid: "` + txv.Txid + `") { height feeSat inputs { address valueSat } outputs { address valueSat spentBy { txid } } } }`)},
 		{"address with 10 transactions", "/graphql", q(`{ address(address: "` + addr + `") { balanceSat txCount transactions(first: 10) { edges { txid receivedSat sentSat } } } }`)},
+		{"screen, both directions, 4 hops", "/graphql", q(`{ screen(address: "` + addr + `", hops: 4) { risk reasons { code } receiving { totalSat unattributedSat } sending { totalSat unattributedSat } } }`)},
+		{"trace forward, haircut, 4 hops", "/graphql", q(`{ trace(from: "` + addr + `", hops: 4) { txs seedValueSat ends { reason amountSat } } }`)},
 	}
 	self, err := os.Executable()
 	if err != nil {
