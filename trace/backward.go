@@ -32,7 +32,7 @@ func (e *Engine) Backward(ctx context.Context, seeds []Outpoint, m Model, lim Li
 	if err != nil {
 		return nil, err
 	}
-	b := &backward{walk: w, model: m, pending: map[storage.TxNum]map[uint32]pendingCoin{}}
+	b := &backward{walk: w, model: m, pending: map[storage.TxNum]map[uint32]pendingCoin{}, txs: txHeap{desc: true}}
 	seedTime := int64(-1)
 	for _, op := range seeds {
 		outs, err := w.r.outputs(op.TxNum)
@@ -81,7 +81,7 @@ type backward struct {
 	model   Model
 	since   int64 // earliest block time to follow, 0 for no window
 	pending map[storage.TxNum]map[uint32]pendingCoin
-	txs     maxTxHeap
+	txs     txHeap // desc: latest funding transaction first
 }
 
 // want asks for the origin of amount of output op.
@@ -300,18 +300,4 @@ func (m Model) attribute(ins storage.InputsRecord, outs storage.OutputsRecord, a
 		return from, nil
 	}
 	return nil, fmt.Errorf("model %s has no backward rule", m)
-}
-
-// maxTxHeap orders transaction numbers, largest first.
-type maxTxHeap []storage.TxNum
-
-func (h maxTxHeap) Len() int           { return len(h) }
-func (h maxTxHeap) Less(i, j int) bool { return h[i] > h[j] }
-func (h maxTxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *maxTxHeap) Push(x any)        { *h = append(*h, x.(storage.TxNum)) }
-func (h *maxTxHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

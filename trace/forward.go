@@ -221,16 +221,24 @@ func (f *forward) spend(n storage.TxNum) error {
 	return nil
 }
 
-// txHeap orders transaction numbers, smallest first.
-type txHeap []storage.TxNum
+// txHeap orders transaction numbers, smallest first, or largest first
+// when desc is set.
+type txHeap struct {
+	ns   []storage.TxNum
+	desc bool
+}
 
-func (h txHeap) Len() int           { return len(h) }
-func (h txHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h txHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *txHeap) Push(x any)        { *h = append(*h, x.(storage.TxNum)) }
+func (h *txHeap) Len() int { return len(h.ns) }
+func (h *txHeap) Less(i, j int) bool {
+	if h.desc {
+		return h.ns[i] > h.ns[j]
+	}
+	return h.ns[i] < h.ns[j]
+}
+func (h *txHeap) Swap(i, j int) { h.ns[i], h.ns[j] = h.ns[j], h.ns[i] }
+func (h *txHeap) Push(x any)    { h.ns = append(h.ns, x.(storage.TxNum)) }
 func (h *txHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+	x := h.ns[len(h.ns)-1]
+	h.ns = h.ns[:len(h.ns)-1]
 	return x
 }

@@ -121,22 +121,29 @@ func (c *cli) registerQueries(cmds map[string]func(context.Context, Config) erro
 
 // withViews opens the index of the chosen network read-only and runs fn.
 func (c *cli) withViews(cfg Config, network string, fn func(api.Bitcoin, *storage.DB) error) error {
-	if network == "" {
-		var err error
-		if network, err = onlyNetwork(cfg.DataDir); err != nil {
-			return err
-		}
-	}
-	net, err := bitcoin.LookupNetwork(network)
-	if err != nil {
-		return err
-	}
-	db, err := openBitcoinDB(cfg, net, true, nil)
+	db, net, err := openNetworkReadOnly(cfg, network)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	return fn(api.Bitcoin{DB: db, Net: net}, db)
+}
+
+// openNetworkReadOnly opens the Bitcoin index of network (the only one in
+// the data directory when empty) read-only.
+func openNetworkReadOnly(cfg Config, network string) (*storage.DB, bitcoin.Network, error) {
+	if network == "" {
+		var err error
+		if network, err = onlyNetwork(cfg.DataDir); err != nil {
+			return nil, bitcoin.Network{}, err
+		}
+	}
+	net, err := bitcoin.LookupNetwork(network)
+	if err != nil {
+		return nil, net, err
+	}
+	db, err := openBitcoinDB(cfg, net, true, nil)
+	return db, net, err
 }
 
 // onlyNetwork returns the one Bitcoin network indexed in dataDir.

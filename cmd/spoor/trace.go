@@ -72,17 +72,7 @@ type tracer struct {
 // withTracer opens the Bitcoin index read-only with its labels loaded and
 // runs fn.
 func (c *cli) withTracer(cfg Config, network string, fn func(*tracer) error) error {
-	if network == "" {
-		var err error
-		if network, err = onlyNetwork(cfg.DataDir); err != nil {
-			return err
-		}
-	}
-	net, err := bitcoin.LookupNetwork(network)
-	if err != nil {
-		return err
-	}
-	db, err := openBitcoinDB(cfg, net, true, nil)
+	db, net, err := openNetworkReadOnly(cfg, network)
 	if err != nil {
 		return err
 	}
