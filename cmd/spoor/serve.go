@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/spoorhq/spoor/api"
-	"github.com/spoorhq/spoor/api/export"
 	"github.com/spoorhq/spoor/api/audit"
+	"github.com/spoorhq/spoor/api/export"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
