@@ -88,6 +88,27 @@ func TestGraphFormatsReadBack(t *testing.T) {
 				t.Errorf("edge start times %q are not dateTimes", s.TimesSorted)
 			}
 		}},
+		{"graphml via graphology-graphml", FormatGraphML, func(t *testing.T, path string) {
+			s := readWithNode(t, "graphml", path)
+			checkCounts(t, s.Nodes, s.Edges, s.Amount, s.Labelled, want)
+			if s.Clusters != want.clusters {
+				t.Errorf("%d clusters, want %d", s.Clusters, want.clusters)
+			}
+		}},
+		{"gexf via graphology-gexf", FormatGEXF, func(t *testing.T, path string) {
+			s := readWithNode(t, "gexf", path)
+			checkCounts(t, s.Nodes, s.Edges, s.Amount, s.Labelled, want)
+			if s.Clusters != want.clusters {
+				t.Errorf("%d clusters, want %d", s.Clusters, want.clusters)
+			}
+		}},
+		{"cytoscape json via cytoscape.js", FormatCytoscape, func(t *testing.T, path string) {
+			s := readWithNode(t, "cytoscape", path)
+			checkCounts(t, s.Nodes, s.Edges, s.Amount, s.Labelled, want)
+			if s.Clusters != want.clusters || s.NodeStarts != want.nodes || s.EdgeStarts != want.edges {
+				t.Errorf("%d clusters (want %d), %d node and %d edge times", s.Clusters, want.clusters, s.NodeStarts, s.EdgeStarts)
+			}
+		}},
 		{"cytoscape json", FormatCytoscape, func(t *testing.T, path string) {
 			var doc struct {
 				Elements struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -52,6 +53,61 @@ func readWithNetworkx(t *testing.T, kind, path string) networkxSummary {
 	var s networkxSummary
 	if err := json.Unmarshal(out, &s); err != nil {
 		t.Fatalf("readgraph.py output %q: %v", out, err)
+	}
+	return s
+}
+
+// needNodeReaders returns node and the directory of the npm readers
+// (graphology-gexf, graphology-graphml, cytoscape) that
+// scripts/install-web-tools.sh installs. Without them the test skips,
+// unless CI is set.
+func needNodeReaders(t *testing.T) (string, string) {
+	t.Helper()
+	dir := filepath.Join("testdata", "readers")
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "node_modules", "graphology-gexf"))
+	}
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node and the npm readers are required with CI set (scripts/install-web-tools.sh installs them): %v", err)
+		}
+		t.Skipf("node or the npm readers missing (run scripts/install-web-tools.sh): %v", err)
+	}
+	return node, dir
+}
+
+// nodeSummary is what testdata/readers/read.js prints.
+type nodeSummary struct {
+	Nodes      int      `json:"nodes"`
+	Edges      int      `json:"edges"`
+	Amount     uint64   `json:"amount"`
+	Labelled   []string `json:"labelled"`
+	Clusters   int      `json:"clusters"`
+	NodeStarts int      `json:"nodeStarts"`
+	EdgeStarts int      `json:"edgeStarts"`
+}
+
+func readWithNode(t *testing.T, kind, path string) nodeSummary {
+	t.Helper()
+	node, dir := needNodeReaders(t)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, "read.js", kind, abs)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("the npm %s reader cannot read the export: %v\n%s", kind, err, stderr)
+	}
+	var s nodeSummary
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatalf("read.js output %q: %v", out, err)
 	}
 	return s
 }
