@@ -166,4 +166,58 @@ func (c *cli) registerExport(cmds map[string]func(context.Context, Config) error
 		fmt.Fprintln(c.stdout)
 		return nil
 	}
+
+	var pathHops int
+	var pathFormat, pathOut string
+	ep := parent.Command("path", "Find payment paths from one address to another and write them as a graph (formats as for export trace).")
+	pathFrom := ep.Arg("from", "Source address.").Required().String()
+	pathTo := ep.Arg("to", "Target address.").Required().String()
+	ep.Flag("hops", "Longest path, in transactions (default 6).").IntVar(&pathHops)
+	ep.Flag("format", "Output format: "+strings.Join(names, ", ")+".").Required().StringVar(&pathFormat)
+	ep.Flag("out", "File to write.").Short('o').Required().StringVar(&pathOut)
+	ep.Flag("network", "Bitcoin network of the index (default: the only one in the data directory).").StringVar(&network)
+	cmds[ep.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		f, err := export.ParseFormat(pathFormat)
+		if err != nil {
+			return err
+		}
+		var g *export.Graph
+		err = c.withTracer(cfg, network, func(t *tracer) error {
+			a, err := t.addrID(*pathFrom)
+			if err != nil {
+				return err
+			}
+			b, err := t.addrID(*pathTo)
+			if err != nil {
+				return err
+			}
+			res, err := t.engine.Paths(ctx, a, b, trace.PathLimits{MaxHops: pathHops, MaxFanout: cfg.Trace.MaxFanout, MaxDuration: cfg.Trace.Timeout})
+			if err != nil {
+				return err
+			}
+			if len(res.Paths) == 0 {
+				return fmt.Errorf("export path: no path from %s to %s within the hop limit (%d addresses visited); nothing written", *pathFrom, *pathTo, res.Visited)
+			}
+			g = export.FromPaths(res)
+			g.Network = t.net.Name
+			g.Title = fmt.Sprintf("spoor payment paths from %s to %s", *pathFrom, *pathTo)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n, err := writeFileAtomic(pathOut, func(w io.Writer) error {
+			return export.Write(ctx, w, f, g, export.Options{Limits: cfg.Export.limits(), Now: time.Now()})
+		})
+		if err != nil {
+			return fmt.Errorf("export paths from %s to %s into %s: %w", *pathFrom, *pathTo, pathOut, err)
+		}
+		detail := map[string]any{"what": "path", "from": *pathFrom, "to": *pathTo, "hops": pathHops, "format": string(f),
+			"file": pathOut, "nodes": len(g.Nodes), "edges": len(g.Edges)}
+		if err := auditCLI(ctx, cfg, "export", detail, n); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "wrote %s: %s, %d nodes, %d edges, %d bytes\n", pathOut, f, len(g.Nodes), len(g.Edges), n)
+		return nil
+	}
 }

@@ -139,3 +139,43 @@ func TestExportTraceTooLarge(t *testing.T) {
 		t.Fatalf("bad format: %d %s", code, errs)
 	}
 }
+
+func TestExportPath(t *testing.T) {
+	blocks, data := exportWorld(t)
+	from := truthWallet(t, blocks)
+	code, out, errs := runCLI(t, "trace", from, "--hops", "3", "--json", "--datadir", data)
+	if code != 0 {
+		t.Fatalf("trace: %s", errs)
+	}
+	var res struct {
+		Nodes []struct {
+			Kind, Address string
+			Hop           int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	to := ""
+	for _, n := range res.Nodes {
+		if n.Kind == "address" && n.Hop == 2 && n.Address != from {
+			to = n.Address
+			break
+		}
+	}
+	if to == "" {
+		t.Fatal("no address two hops from the wallet")
+	}
+	path := filepath.Join(t.TempDir(), "paths.graphml")
+	code, out, errs = runCLI(t, "export", "path", from, to, "--format", "graphml", "-o", path, "--datadir", data)
+	if code != 0 || !strings.Contains(out, "wrote "+path) {
+		t.Fatalf("export path: %d %s %s", code, out, errs)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `<node id="`+from+`">`) || !strings.Contains(string(b), `<node id="`+to+`">`) || !strings.Contains(string(b), "<edge ") {
+		t.Fatalf("the graph lacks the two ends or an edge:\n%.2000s", b)
+	}
+}
