@@ -9,6 +9,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 
 "$REPO/scripts/install-nodes.sh"
+"$REPO/scripts/install-web-tools.sh"
 
 unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
 if [[ -n "$unformatted" ]]; then

@@ -39,6 +39,12 @@ func ParseFile(ctx context.Context, path string, f Format, opts Options) (*Set, 
 	case FormatCSV:
 		s, err := ParseCSV(ctx, path, br, opts)
 		return s, nil, err
+	case FormatSTIX:
+		s, err := ParseSTIX(ctx, path, br, opts)
+		return s, nil, err
+	case FormatMISP:
+		s, err := ParseMISP(ctx, path, br, opts)
+		return s, nil, err
 	}
 	return nil, nil, fmt.Errorf("%s: unknown label format %q", path, f)
 }

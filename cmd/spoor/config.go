@@ -28,6 +28,8 @@ type Config struct {
 	// Ethereum is documented in ethereum.go.
 	Ethereum EthereumConfig `yaml:"ethereum"`
 	Cluster  ClusterConfig  `yaml:"cluster"`
+	// Export is documented in export.go.
+	Export ExportConfig `yaml:"export"`
 }
 
 // SimulateConfig configures spoor simulate: the world of each chain

@@ -25,7 +25,7 @@ func (c *cli) registerLabels(cmds map[string]func(context.Context, Config) error
 	files := imp.Arg("file", "Label files; ActorPacks among them resolve the actors of the TagPacks.").Required().Strings()
 	var format string
 	var skipInvalid bool
-	imp.Flag("format", "Format of every file: auto (by extension and root element), tagpack, actorpack, ofac or csv.").Default("auto").StringVar(&format)
+	imp.Flag("format", "Format of every file: auto (by extension and root element), tagpack, actorpack, ofac, csv, stix (STIX 2.1 bundle) or misp (MISP event JSON).").Default("auto").StringVar(&format)
 	imp.Flag("skip-invalid", "Count and report bad rows (malformed addresses, unknown concepts, wrong network) instead of stopping at the first.").BoolVar(&skipInvalid)
 	cmds[imp.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		f, err := labels.ParseFormat(format)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spoorhq/spoor/api"
 	"github.com/spoorhq/spoor/api/audit"
+	"github.com/spoorhq/spoor/api/export"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
@@ -170,6 +171,8 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 	schema, err := api.NewSchema(api.SchemaOptions{Log: log, MaxPageSize: opts.Limits.MaxPageSize},
 		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
 		api.TraceArea(engine, db, labels, bnet, traceOpts),
+		api.ExportArea(engine, db, labels, bnet, api.ExportOptions{Trace: traceOpts, Limits: cfg.Export.limits(),
+			Clusters: func() (export.ClusterReader, error) { return clusterReader(db) }}),
 		api.AuditArea(alog))
 	if err != nil {
 		return err

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# install-web-tools.sh installs the independent readers the export tests
+# load spoor's exports with: graphology's GEXF and GraphML parsers and
+# Cytoscape.js from npm (pinned by api/export/testdata/readers/
+# package-lock.json), and Python's networkx for GraphML and GEXF 1.3
+# spells. It does nothing when they are already there.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+READERS="$REPO/api/export/testdata/readers"
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	apt-get update -qq && apt-get install -y -qq nodejs npm
+fi
+stamp="$READERS/node_modules/.package-lock.json"
+if [[ ! -f "$stamp" || "$READERS/package-lock.json" -nt "$stamp" ]]; then
+	(cd "$READERS" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if ! python3 -c 'import networkx' 2>/dev/null; then
+	apt-get update -qq && apt-get install -y -qq python3-networkx
+fi
