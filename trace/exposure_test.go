@@ -57,13 +57,14 @@ func TestExposure(t *testing.T) {
 	ctx := context.Background()
 	labels, byEntity := truthLabels(t)
 	e := NewEngine(world.DB, labels, world.Namer())
-	checked := 0
-	for w := 0; w < 40 && checked < 10; w++ {
+	checked, screened := 0, 0
+	for w := 0; w < 40 && checked < 10 && screened < 150; w++ {
 		addrs := byEntity["w"+itoa(w)]
 		for _, id := range addrs {
 			if labels[id] != nil {
 				continue
 			}
+			screened++
 			for _, dir := range []Direction{Receiving, Sending} {
 				x, err := e.Exposure(ctx, id, dir, ExposureLimits{})
 				if err != nil {

@@ -113,7 +113,7 @@ func TestForwardMatchesFullScan(t *testing.T) {
 	}
 	seeds := busySeeds(t, db, storage.TxNum(st.NextTxNum/3), 3)
 	e := NewEngine(db, nil, world.Namer())
-	lim := Limits{MaxHops: 1000, MaxFanout: 1 << 30, MaxNodes: 1 << 30, MaxEdges: 1 << 30, StopCategories: []string{}}
+	lim := noLimits
 	for _, m := range []Model{Haircut, FIFO, LIFO, TIHO, Poison} {
 		t.Run(m.String(), func(t *testing.T) {
 			want, wantFees := scanTaint(t, db, seeds, m)

@@ -3,6 +3,8 @@ package trace
 import (
 	"context"
 	"testing"
+
+	"github.com/spoorhq/spoor/storage"
 )
 
 func TestScreenRisk(t *testing.T) {
@@ -16,9 +18,39 @@ func TestScreenRisk(t *testing.T) {
 		}
 	}
 	e := NewEngine(world.DB, labels, world.Namer())
-	seen := map[string]int{}
-	for w := 0; w < 60; w++ {
+	// Screen the addresses that paid the sanctioned exchange directly, and
+	// a sample of other wallet addresses.
+	var ids []storage.AddrID
+	picked := map[storage.AddrID]bool{}
+	for id := range labels {
+		_ = world.DB.Postings(id, nil, func(p storage.Posting) bool {
+			if p.Role != storage.RoleReceive {
+				return true
+			}
+			ins, err := world.DB.Inputs(p.TxNum)
+			if err != nil {
+				return true
+			}
+			for _, in := range ins {
+				if in.AddrID != 0 && labels[in.AddrID] == nil && !picked[in.AddrID] && len(ids) < 20 {
+					picked[in.AddrID] = true
+					ids = append(ids, in.AddrID)
+				}
+			}
+			return len(ids) < 20
+		})
+	}
+	for w := 0; w < 60 && len(ids) < 150; w++ {
 		for _, id := range byEntity["w"+itoa(w)] {
+			if !picked[id] && len(ids) < 150 {
+				picked[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	seen := map[string]int{}
+	for _, id := range ids {
+		{
 			s, err := e.Screen(ctx, id, nil, ExposureLimits{})
 			if err != nil {
 				t.Fatal(err)
