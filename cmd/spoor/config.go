@@ -8,6 +8,7 @@ import (
 
 	"github.com/spoorhq/spoor/api"
 	"github.com/spoorhq/spoor/chains/bitcoin/sim"
+	"github.com/spoorhq/spoor/heuristics/detect"
 	"gopkg.in/yaml.v3"
 )
 
@@ -28,6 +29,9 @@ type Config struct {
 	// Ethereum is documented in ethereum.go.
 	Ethereum EthereumConfig `yaml:"ethereum"`
 	Cluster  ClusterConfig  `yaml:"cluster"`
+	// Detect holds the thresholds of the laundering detectors (spoor
+	// detect); heuristics/detect documents every field.
+	Detect detect.Config `yaml:"detect"`
 }
 
 // SimulateConfig configures spoor simulate: the world of each chain

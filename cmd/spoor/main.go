@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerServe(cmds)
 	c.registerEthereum(cmds)
 	c.registerCluster(cmds)
+	c.registerDetect(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {
