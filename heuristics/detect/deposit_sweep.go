@@ -62,7 +62,7 @@ func (d depositSweep) Run(ctx context.Context, w *World, c *Context) ([]Finding,
 					continue
 				}
 				payer := w.Source(p)
-				if payer == 0 || w.service(payer) != "" {
+				if payer == 0 || w.paidByService(p) {
 					continue
 				}
 				customers[payer] = true

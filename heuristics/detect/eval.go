@@ -77,7 +77,7 @@ func Evaluate(truth []sim.TruthRecord, fs []Finding, swept func(addr string) boo
 		return false
 	}
 	ev := &Evaluation{}
-	decoyHit := map[string]bool{}
+	decoyHits := map[string]bool{}
 	for _, name := range Names() {
 		s := Score{Detector: name}
 		var mine []*Finding
@@ -131,9 +131,9 @@ func Evaluate(truth []sim.TruthRecord, fs []Finding, swept func(addr string) boo
 				} else {
 					ev.MissedDetail = append(ev.MissedDetail, fmt.Sprintf("%s missed %s", name, r.Scenario))
 				}
-			case r.Decoy && hit:
+			case r.Decoy && decoyHit(mine, r):
 				s.DecoyHits++
-				decoyHit[r.Scenario] = true
+				decoyHits[r.Scenario] = true
 			case hit:
 				s.CrossHits++
 			}
@@ -153,10 +153,29 @@ func Evaluate(truth []sim.TruthRecord, fs []Finding, swept func(addr string) boo
 			ev.Decoys++
 		}
 	}
-	ev.DecoysHit = len(decoyHit)
+	ev.DecoysHit = len(decoyHits)
 	ev.DecoyFPRate = ratio(ev.DecoysHit, ev.Decoys)
 	sort.Strings(ev.MissedDetail)
 	return ev, nil
+}
+
+// counterpartyRoles are the decoy roles played by ordinary wallets that
+// merely deal with the legitimate entity (its customers, employees and
+// the merchants a processor pays). Their own unrelated activity is not
+// the decoy: a finding about it is not a false positive on the decoy.
+var counterpartyRoles = map[string]bool{"customer": true, "employee": true, "merchant": true}
+
+// decoyHit reports whether a finding is about the decoy's legitimate
+// entity: its subject is one of the entity's addresses.
+func decoyHit(fs []*Finding, r *sim.TruthRecord) bool {
+	for _, f := range fs {
+		for _, a := range r.Addresses {
+			if !counterpartyRoles[a.Role] && a.Address == f.Subject {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func ratio(a, b int) float64 {

@@ -35,6 +35,16 @@ func (d fanOut) Run(ctx context.Context, w *World, c *Context) ([]Finding, error
 				vals = append(vals, float64(o.Value))
 			}
 		}
+		// The change, fresh too, is the odd one out: keep the outputs
+		// near the median amount.
+		m := median(vals)
+		keep, kv := fresh[:0:0], vals[:0:0]
+		for j, k := range fresh {
+			if vals[j] >= m/2 && vals[j] <= 1.5*m {
+				keep, kv = append(keep, k), append(kv, vals[j])
+			}
+		}
+		fresh, vals = keep, kv
 		if len(fresh) < cfg.MinOutputs || cv(vals) > cfg.MaxCV {
 			continue
 		}

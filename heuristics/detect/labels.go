@@ -46,3 +46,14 @@ func (w *World) service(a storage.AddrID) string {
 	}
 	return ""
 }
+
+// paidByService reports whether any input of t belongs to a labelled
+// service (an exchange's withdrawal spends hot and change coins together).
+func (w *World) paidByService(t *Tx) bool {
+	for _, in := range t.Ins {
+		if in.Addr != 0 && w.service(in.Addr) != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -66,11 +66,13 @@ func (d peelChain) Run(ctx context.Context, w *World, c *Context) ([]Finding, er
 		toEx := 0
 		var peeled uint64
 		entity := ""
+		var shares []float64
 		for k, j := range chain {
 			t := &w.Txs[j]
 			cont, peel, _ := d.hop(t, cfg.MaxPeelShare)
 			p := t.Outs[peel]
 			peeled += p.Value
+			shares = append(shares, float64(p.Value)/float64(t.InSum()))
 			note := "peel"
 			if ex, ok := c.Deposits[uint64(p.Addr)]; ok {
 				toEx++
@@ -99,6 +101,7 @@ func (d peelChain) Run(ctx context.Context, w *World, c *Context) ([]Finding, er
 		b.f.Measured["peels_to_exchange"] = float64(toEx)
 		b.f.Measured["peeled_sat"] = float64(peeled)
 		b.f.Measured["start_sat"] = float64(first.InSum())
+		b.f.Measured["median_peel_share"] = median(shares)
 		where := "no exchange seen at its end"
 		if toEx >= cfg.MinPeelsToExchange || endsAtEx {
 			b.f.Reason = "PEEL_CHAIN_TO_EXCHANGE"

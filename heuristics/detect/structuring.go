@@ -61,6 +61,7 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			if len(trs) < cfg.MinTransfers {
 				continue
 			}
+			// Several outputs of one transaction count once in the window.
 			// The longest run within Window.
 			bestL, bestR := 0, -1
 			for l, r := 0, 0; r < len(trs); r++ {
@@ -73,10 +74,14 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			}
 			run := trs[bestL : bestR+1]
 			var sum uint64
+			txs := map[int]bool{}
 			for _, tr := range run {
 				sum += tr.v
+				txs[tr.tx] = true
 			}
-			if len(run) < cfg.MinTransfers || sum < T {
+			// Structuring is separate transfers: one batch paying several
+			// people just under T is not.
+			if len(txs) < cfg.MinTransfers || sum < T {
 				continue
 			}
 			id := fmt.Sprint(run[0].tx, run[len(run)-1].tx, len(run))
