@@ -315,7 +315,15 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			})
 			return spent
 		}
-		rep, err := detect.Evaluate(truth, fs, swept)
+		var alerts []detect.Alert
+		if err := db.ScanAlerts(func(_ storage.AlertID, v []byte) error {
+			a, err := detect.DecodeAlert(v)
+			alerts = append(alerts, a)
+			return err
+		}); err != nil {
+			return err
+		}
+		rep, err := detect.Evaluate(truth, fs, alerts, swept)
 		if err != nil {
 			return err
 		}
@@ -331,6 +339,7 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return err
 		}
 		fmt.Fprintf(c.stdout, "decoys: %d, hit by a detector: %d (false-positive rate %.1f%%)\n", rep.Decoys, rep.DecoysHit, 100*rep.DecoyFPRate)
+		fmt.Fprintf(c.stdout, "alerts: %d, naming a planted instance: %d, on a decoy's entity: %d\n", rep.Alerts, rep.AlertsOnPlanted, rep.AlertsOnDecoys)
 		for _, m := range rep.MissedDetail {
 			fmt.Fprintln(c.stdout, m)
 		}

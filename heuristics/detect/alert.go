@@ -18,9 +18,10 @@ type Indicator struct {
 	Txids    []string `json:"txids"`
 }
 
-// Alert combines indicators on one subject (a cluster, named by its
-// address of a finding): at least MinIndicators independent detectors,
-// or a direct contact with a sanctioned address alone.
+// Alert combines indicators on one subject (a cluster, named by the
+// address of a finding): indicators of at least MinIndicators independent
+// families of detectors, or a direct contact with a sanctioned address
+// alone.
 type Alert struct {
 	ID          string      `json:"id"`
 	Subject     string      `json:"subject"`
@@ -43,6 +44,16 @@ var weights = map[string]float64{
 	"PERIODIC_SETTLEMENT": 0.5, "CHAIN_HOP": 0.3, "ROUND_AMOUNTS": 0.1,
 }
 
+// families groups detectors whose indicators are not independent of each
+// other (§6: an alert needs indicators from different families). Peel
+// chains, pass-through and fan-out are all layering: two of them on one
+// subject are one kind of evidence.
+var families = map[string]string{
+	"sanctioned_contact": "exposure", "structuring": "threshold", "fan_in": "accumulation",
+	"hawala": "settlement", "peel_chain": "layering", "pass_through": "layering", "fan_out": "layering",
+	"chain_hop": "exit", "round_amount": "amount",
+}
+
 // buildAlerts groups findings by the cluster of their subject. Deposit
 // sweeps describe exchanges, not suspicion, and are never indicators.
 func buildAlerts(w *World, fs []Finding, minInd int) []Alert {
@@ -57,6 +68,7 @@ func buildAlerts(w *World, fs []Finding, minInd int) []Alert {
 	var out []Alert
 	for key, idx := range groups {
 		dets := map[string]bool{}
+		fams := map[string]bool{}
 		direct := false
 		a := Alert{Subject: w.Name(key)}
 		for _, i := range idx {
@@ -67,6 +79,7 @@ func buildAlerts(w *World, fs []Finding, minInd int) []Alert {
 			} else {
 				a.Indicators = append(a.Indicators, ind)
 				dets[f.Name()] = true
+				fams[families[f.Name()]] = true
 			}
 			direct = direct || f.Reason == "SANCTIONED_DIRECT"
 			if a.FirstTime == 0 || f.FirstTime < a.FirstTime {
@@ -74,7 +87,7 @@ func buildAlerts(w *World, fs []Finding, minInd int) []Alert {
 			}
 			a.LastTime = max(a.LastTime, f.LastTime)
 		}
-		if len(dets) < minInd && !direct {
+		if len(fams) < minInd && !direct {
 			continue
 		}
 		reasons := map[string]bool{}
@@ -94,8 +107,8 @@ func buildAlerts(w *World, fs []Finding, minInd int) []Alert {
 		sum := sha256.Sum256([]byte("alert\x00" + a.Subject))
 		copy(a.id[:], sum[:])
 		a.ID = hex.EncodeToString(a.id[:])
-		a.Description = fmt.Sprintf("%d independent indicator(s) on %s: %v", len(dets), a.Subject, a.Reasons)
-		if direct && len(dets) < minInd {
+		a.Description = fmt.Sprintf("indicators of %d independent families on %s: %v", len(fams), a.Subject, a.Reasons)
+		if direct && len(fams) < minInd {
 			a.Description = fmt.Sprintf("direct contact with a sanctioned address by %s (alerts alone): %v", a.Subject, a.Reasons)
 		}
 		out = append(out, a)

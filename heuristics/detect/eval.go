@@ -39,6 +39,12 @@ type Evaluation struct {
 	DecoysHit    int      `json:"decoys_hit"`
 	DecoyFPRate  float64  `json:"decoy_fp_rate"`
 	MissedDetail []string `json:"missed,omitempty"`
+	// Alerts counts the stored alerts, AlertsOnPlanted those one of whose
+	// indicators names a planted instance, and AlertsOnDecoys those whose
+	// subject is a decoy's legitimate entity.
+	Alerts          int `json:"alerts"`
+	AlertsOnPlanted int `json:"alerts_on_planted"`
+	AlertsOnDecoys  int `json:"alerts_on_decoys"`
 }
 
 // Evaluate scores findings against the truth records of a simulated chain.
@@ -47,9 +53,10 @@ type Evaluation struct {
 // deposit_sweep is scored on the truth's address lines instead: its
 // subjects should be exchange or service deposit addresses (precision),
 // and every such address the chain spent should be found (recall; swept
-// reports whether an address was ever spent). It is an error when the
+// reports whether an address was ever spent). Alerts are counted by
+// whether they touch planted instances or decoys. It is an error when the
 // truth has no scenario lines.
-func Evaluate(truth []sim.TruthRecord, fs []Finding, swept func(addr string) bool) (*Evaluation, error) {
+func Evaluate(truth []sim.TruthRecord, fs []Finding, alerts []Alert, swept func(addr string) bool) (*Evaluation, error) {
 	var scen []sim.TruthRecord
 	deposits := map[string]bool{}
 	for _, r := range truth {
@@ -154,6 +161,27 @@ func Evaluate(truth []sim.TruthRecord, fs []Finding, swept func(addr string) boo
 		}
 	}
 	ev.DecoysHit = len(decoyHits)
+	ev.Alerts = len(alerts)
+	for _, a := range alerts {
+		planted, decoy := false, false
+		for i := range scen {
+			r := &scen[i]
+			for _, ind := range append(append([]Indicator(nil), a.Indicators...), a.Supporting...) {
+				if !r.Decoy && slices.ContainsFunc(ind.Txids, func(t string) bool { return slices.Contains(r.Txids, t) }) {
+					planted = true
+				}
+			}
+			if r.Decoy && decoyHit([]*Finding{{Subject: a.Subject}}, r) {
+				decoy = true
+			}
+		}
+		if planted {
+			ev.AlertsOnPlanted++
+		}
+		if decoy {
+			ev.AlertsOnDecoys++
+		}
+	}
 	ev.DecoyFPRate = ratio(ev.DecoysHit, ev.Decoys)
 	sort.Strings(ev.MissedDetail)
 	return ev, nil

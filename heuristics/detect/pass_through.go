@@ -44,6 +44,9 @@ func (d passThrough) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			}
 			st := &w.Txs[s]
 			spent := SpentIn(st, a)
+			if spent != st.InSum() {
+				continue // the forward spends other owners' coins too
+			}
 			var fwd uint64
 			cps := map[storage.AddrID]bool{}
 			for _, o := range st.Outs {
