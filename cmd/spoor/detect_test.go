@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -117,5 +118,21 @@ func TestDetectBadInput(t *testing.T) {
 				t.Fatalf("%v: exit %d, %s %s; want an error containing %q", tt.args, code, out, errs, tt.want)
 			}
 		})
+	}
+}
+
+// TestExampleConfigDetect loads config.example.yaml: its detect section
+// shows every threshold at its default.
+func TestExampleConfigDetect(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := cfg.Detect.Defaults(), (detect.Config{}).Defaults()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("example detect section = %+v\nwant the defaults %+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
