@@ -9,10 +9,10 @@ import (
 )
 
 // structuring flags repeated transfers just below a reporting threshold
-// (§4.2): at least MinTransfers transfers in [T·(1−δ), T) within Window,
-// together at least T, grouped by the paying cluster and by the receiving
-// address (a structurer that changes its change address each time still
-// pays the same deposit address).
+// (§4.2): at least MinTransfers separate transactions paying amounts in
+// [T·(1−δ), T) within Window, together at least T, to one exchange deposit
+// address (whoever pays it: the institution that would report is the
+// exchange) or from one cluster to one other cluster.
 type structuring struct{}
 
 func (structuring) Name() string { return "structuring" }
@@ -47,8 +47,18 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 					continue
 				}
 				tr := transfer{tx: i, to: o.Addr, from: src, v: o.Value}
-				byKey[fmt.Sprintf("to:%d", o.Addr)] = append(byKey[fmt.Sprintf("to:%d", o.Addr)], tr)
-				byKey[fmt.Sprintf("from:%d", src)] = append(byKey[fmt.Sprintf("from:%d", src)], tr)
+				if c.Deposits[uint64(o.Addr)] != "" {
+					// Into one exchange deposit address, whoever pays:
+					// a structurer that changes its change address each
+					// time still pays the same deposit address.
+					k := fmt.Sprintf("to:%d", o.Addr)
+					byKey[k] = append(byKey[k], tr)
+				} else {
+					// From one cluster to one other: a payout to many
+					// different people just under T is not structuring.
+					k := fmt.Sprintf("pair:%d:%d", src, w.ClusterOf(o.Addr))
+					byKey[k] = append(byKey[k], tr)
+				}
 			}
 		}
 		keys := make([]string, 0, len(byKey))
@@ -89,10 +99,7 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 				continue
 			}
 			flagged[id] = true
-			subject := run[0].from
-			if k[:3] == "to:" {
-				subject = w.Txs[run[0].tx].Ins[0].Addr
-			}
+			subject := w.Txs[run[0].tx].Ins[0].Addr
 			b := w.newFinding(d, subject, "STRUCTURING", c.Deposits[uint64(run[0].to)])
 			for _, tr := range run {
 				t := &w.Txs[tr.tx]
