@@ -72,6 +72,9 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		if err := detect.Store(db, res); err != nil {
 			return err
 		}
+		for _, warn := range res.Warnings {
+			fmt.Fprintf(c.stderr, "warning: %s\n", warn)
+		}
 		names := make([]string, 0, len(res.Counts))
 		for n := range res.Counts {
 			names = append(names, n)

@@ -11,8 +11,8 @@ import (
 	"github.com/spoorhq/spoor/heuristics/detect"
 )
 
-// detectWorld simulates a chain with planted scenarios, indexes it (with
-// the default clustering) and imports its public labels.
+// detectWorld simulates a chain with planted scenarios and indexes it
+// (with the default clustering); it does not import the labels.
 func detectWorld(t *testing.T) (blocks, data string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -20,7 +20,6 @@ func detectWorld(t *testing.T) (blocks, data string) {
 	steps := [][]string{
 		{"simulate", "bitcoin", "--out", blocks, "--seed", "7", "--txs", "15000", "--txs-per-block", "200"},
 		{"index", "bitcoin", "--network", "regtest", "--blocks", blocks, "--datadir", data, "--progress", "none", "--log-level", "warn"},
-		{"labels", "import", filepath.Join(blocks, "labels.csv"), "--datadir", data},
 	}
 	for _, s := range steps {
 		if code, out, errs := runCLI(t, s...); code != 0 {
@@ -38,9 +37,17 @@ func TestDetectCommands(t *testing.T) {
 	if code == 0 || !strings.Contains(errs, "run spoor detect first") {
 		t.Fatalf("eval before detect: %d %s %s", code, out, errs)
 	}
+	// Before the labels are imported, detection says which detectors are blind.
+	code, out, errs = runCLI(t, "detect", "--datadir", data)
+	if code != 0 || !strings.Contains(errs, "no sanction labels") || !strings.Contains(errs, "no exchange labels") {
+		t.Fatalf("detect without labels: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "labels", "import", filepath.Join(blocks, "labels.csv"), "--datadir", data); code != 0 {
+		t.Fatalf("labels import: %d %s %s", code, out, errs)
+	}
 	for range 2 { // a second run replaces the first
 		code, out, errs = runCLI(t, "detect", "--datadir", data)
-		if code != 0 || !strings.Contains(out, "peel_chain") || !strings.Contains(out, "alerts over") {
+		if code != 0 || !strings.Contains(out, "peel_chain") || !strings.Contains(out, "alerts over") || errs != "" {
 			t.Fatalf("detect: %d %s %s", code, out, errs)
 		}
 	}

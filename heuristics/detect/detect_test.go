@@ -123,6 +123,21 @@ func TestAlertsNeedTwoFamiliesOrDirectSanction(t *testing.T) {
 	}
 }
 
+func TestRunSaysWhichDetectorsAreBlind(t *testing.T) {
+	if len(result.Warnings) != 0 {
+		t.Fatalf("warnings with every label imported: %v", result.Warnings)
+	}
+	bare := *loaded
+	bare.Labels = nil
+	res, err := Run(context.Background(), &bare, Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 3 || res.Counts["sanctioned_contact"] != 0 || res.Counts["deposit_sweep"] != 0 {
+		t.Fatalf("without labels: warnings %v, counts %v", res.Warnings, res.Counts)
+	}
+}
+
 func TestRunRejectsBadInput(t *testing.T) {
 	tests := []struct {
 		name string

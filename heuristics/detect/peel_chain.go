@@ -107,8 +107,8 @@ func (d peelChain) Run(ctx context.Context, w *World, c *Context) ([]Finding, er
 			b.f.Reason = "PEEL_CHAIN_TO_EXCHANGE"
 			where = "it reaches exchange " + entity
 		}
-		out = append(out, b.done("peel chain of %d hops from %s BTC: %d peels totalling %s BTC, %d to exchange deposits; %s",
-			len(chain), btc(first.InSum()), len(chain), btc(peeled), toEx, where))
+		out = append(out, b.done("peel chain of %d hops, the first spending %s BTC: %d peels (median %.1f%% of their hop's input) totalling %s BTC, %d to exchange deposits; %s",
+			len(chain), btc(first.InSum()), len(chain), 100*median(shares), btc(peeled), toEx, where))
 	}
 	return out, nil
 }

@@ -16,6 +16,9 @@ type Result struct {
 	// Counts is the number of findings per detector name, every detector
 	// present (a detector that found nothing says 0, not nothing).
 	Counts map[string]int
+	// Warnings name detectors that ran blind: the labels they need are
+	// missing from the index, so they can find nothing.
+	Warnings []string
 }
 
 // Run validates cfg (after Defaults) and runs the detectors named in only
@@ -33,7 +36,7 @@ func Run(ctx context.Context, w *World, cfg Config, only []string) (*Result, err
 		want[n] = true
 	}
 	c := &Context{Cfg: cfg, Deposits: map[uint64]string{}}
-	res := &Result{Counts: map[string]int{}}
+	res := &Result{Counts: map[string]int{}, Warnings: blind(w, c)}
 	for _, d := range Detectors() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -86,4 +89,27 @@ func Store(db *storage.DB, res *Result) error {
 		return fmt.Errorf("detect: store %d findings and %d alerts: %w", len(sf), len(sa), err)
 	}
 	return nil
+}
+
+// blind returns a warning for each detector whose labels are missing.
+func blind(w *World, c *Context) []string {
+	var ex, swap, sanc bool
+	for _, tags := range w.Labels {
+		for _, t := range tags {
+			ex = ex || c.isExchange(t)
+			swap = swap || c.isSwap(t)
+			sanc = sanc || c.isSanction(t)
+		}
+	}
+	var out []string
+	if !ex {
+		out = append(out, "no exchange labels in the index: deposit_sweep finds no deposit addresses, and no detector sees money reach an exchange (import labels with spoor labels import)")
+	}
+	if !swap {
+		out = append(out, fmt.Sprintf("no swap-service labels (categories %v, sources %v): chain_hop can find nothing", c.Cfg.ChainHop.Categories, c.Cfg.ChainHop.Sources))
+	}
+	if !sanc {
+		out = append(out, fmt.Sprintf("no sanction labels (categories %v): sanctioned_contact can find nothing", c.Cfg.Sanctioned.Categories))
+	}
+	return out
 }
