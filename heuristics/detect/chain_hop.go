@@ -10,9 +10,12 @@ import (
 // deposit sweep detector). The other leg, on another chain, is not seen.
 type chainHop struct{}
 
+// Name returns the detector\'s stable name.
 func (chainHop) Name() string { return "chain_hop" }
+// Version returns the version of the rule.
 func (chainHop) Version() int { return 1 }
 
+// Run applies the rule to every candidate of the world.
 func (d chainHop) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	swaps := map[string]bool{}
 	for _, tags := range w.Labels {

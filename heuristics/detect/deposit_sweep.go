@@ -14,9 +14,12 @@ import (
 // customers.
 type depositSweep struct{}
 
+// Name returns the detector\'s stable name.
 func (depositSweep) Name() string { return "deposit_sweep" }
+// Version returns the version of the rule.
 func (depositSweep) Version() int { return 1 }
 
+// Run applies the rule to every candidate of the world.
 func (d depositSweep) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.DepositSweep
 	svc := func(t trace.Tag) bool { return c.isExchange(t) || c.isSwap(t) }

@@ -16,9 +16,12 @@ import (
 // deposit address: a consolidation into one's own treasury is not flagged.
 type fanIn struct{}
 
+// Name returns the detector\'s stable name.
 func (fanIn) Name() string { return "fan_in" }
+// Version returns the version of the rule.
 func (fanIn) Version() int { return 1 }
 
+// Run applies the rule to every candidate of the world.
 func (d fanIn) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.FanIn
 	var out []Finding

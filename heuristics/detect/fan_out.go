@@ -12,9 +12,12 @@ import (
 // their coin within Forward to one common cluster or to exchange deposits.
 type fanOut struct{}
 
+// Name returns the detector\'s stable name.
 func (fanOut) Name() string { return "fan_out" }
+// Version returns the version of the rule.
 func (fanOut) Version() int { return 1 }
 
+// Run applies the rule to every candidate of the world.
 func (d fanOut) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.FanOut
 	var out []Finding

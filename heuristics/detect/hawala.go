@@ -14,9 +14,12 @@ import (
 // counterparties, leaving at most MaxResidual of each accumulation.
 type hawala struct{}
 
+// Name returns the detector\'s stable name.
 func (hawala) Name() string { return "hawala" }
+// Version returns the version of the rule.
 func (hawala) Version() int { return 1 }
 
+// Run applies the rule to every candidate of the world.
 func (d hawala) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.Hawala
 	var out []Finding

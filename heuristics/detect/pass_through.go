@@ -14,9 +14,12 @@ import (
 // Window flag the address.
 type passThrough struct{}
 
+// Name returns the detector\'s stable name.
 func (passThrough) Name() string { return "pass_through" }
+// Version returns the version of the rule.
 func (passThrough) Version() int { return 1 }
 
+// Run applies the rule to every candidate of the world.
 func (d passThrough) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.PassThrough
 	eps := cfg.MaxResidual

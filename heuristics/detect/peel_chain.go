@@ -11,7 +11,9 @@ import (
 // MinPeelsToExchange peels, or its final spend, reach exchange deposits.
 type peelChain struct{}
 
+// Name returns the detector\'s stable name.
 func (peelChain) Name() string { return "peel_chain" }
+// Version returns the version of the rule.
 func (peelChain) Version() int { return 1 }
 
 // hop returns the continuation and peel output indexes of t when t is a
@@ -30,6 +32,7 @@ func (peelChain) hop(t *Tx, maxShare float64) (cont, peel int, ok bool) {
 	return cont, peel, true
 }
 
+// Run applies the rule to every candidate of the world.
 func (d peelChain) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.PeelChain
 	next := make(map[int]int)

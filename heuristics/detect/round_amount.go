@@ -12,9 +12,12 @@ import (
 // collector's fresh addresses). It never alerts by itself.
 type roundAmount struct{}
 
+// Name returns the detector\'s stable name.
 func (roundAmount) Name() string { return "round_amount" }
+// Version returns the version of the rule.
 func (roundAmount) Version() int { return 1 }
 
+// Run applies the rule to every candidate of the world.
 func (d roundAmount) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.RoundAmount
 	type pay struct {

@@ -13,13 +13,16 @@ import (
 // MaxHops hops (indirect), following spends forward.
 type sanctionedContact struct{}
 
+// Name returns the detector\'s stable name.
 func (sanctionedContact) Name() string { return "sanctioned_contact" }
+// Version returns the version of the rule.
 func (sanctionedContact) Version() int { return 1 }
 
 // maxFrontier bounds one hop's addresses so a walk into a busy service
 // stays small.
 const maxFrontier = 2000
 
+// Run applies the rule to every candidate of the world.
 func (d sanctionedContact) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	var out []Finding
 	for _, z := range sortedAddrs(keysOf(w.Recv)) {

@@ -15,7 +15,9 @@ import (
 // exchange) or from one cluster to one other cluster.
 type structuring struct{}
 
+// Name returns the detector\'s stable name.
 func (structuring) Name() string { return "structuring" }
+// Version returns the version of the rule.
 func (structuring) Version() int { return 1 }
 
 type transfer struct {
@@ -25,6 +27,7 @@ type transfer struct {
 	v    uint64
 }
 
+// Run applies the rule to every candidate of the world.
 func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.Structuring
 	var out []Finding
