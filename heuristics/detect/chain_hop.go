@@ -12,6 +12,7 @@ type chainHop struct{}
 
 // Name returns the detector\'s stable name.
 func (chainHop) Name() string { return "chain_hop" }
+
 // Version returns the version of the rule.
 func (chainHop) Version() int { return 1 }
 

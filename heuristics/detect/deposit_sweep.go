@@ -16,6 +16,7 @@ type depositSweep struct{}
 
 // Name returns the detector\'s stable name.
 func (depositSweep) Name() string { return "deposit_sweep" }
+
 // Version returns the version of the rule.
 func (depositSweep) Version() int { return 1 }
 

@@ -18,6 +18,7 @@ type fanIn struct{}
 
 // Name returns the detector\'s stable name.
 func (fanIn) Name() string { return "fan_in" }
+
 // Version returns the version of the rule.
 func (fanIn) Version() int { return 1 }
 

@@ -14,6 +14,7 @@ type fanOut struct{}
 
 // Name returns the detector\'s stable name.
 func (fanOut) Name() string { return "fan_out" }
+
 // Version returns the version of the rule.
 func (fanOut) Version() int { return 1 }
 

@@ -16,6 +16,7 @@ type hawala struct{}
 
 // Name returns the detector\'s stable name.
 func (hawala) Name() string { return "hawala" }
+
 // Version returns the version of the rule.
 func (hawala) Version() int { return 1 }
 

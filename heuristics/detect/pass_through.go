@@ -16,6 +16,7 @@ type passThrough struct{}
 
 // Name returns the detector\'s stable name.
 func (passThrough) Name() string { return "pass_through" }
+
 // Version returns the version of the rule.
 func (passThrough) Version() int { return 1 }
 

@@ -13,6 +13,7 @@ type peelChain struct{}
 
 // Name returns the detector\'s stable name.
 func (peelChain) Name() string { return "peel_chain" }
+
 // Version returns the version of the rule.
 func (peelChain) Version() int { return 1 }
 

@@ -14,6 +14,7 @@ type roundAmount struct{}
 
 // Name returns the detector\'s stable name.
 func (roundAmount) Name() string { return "round_amount" }
+
 // Version returns the version of the rule.
 func (roundAmount) Version() int { return 1 }
 

@@ -15,6 +15,7 @@ type sanctionedContact struct{}
 
 // Name returns the detector\'s stable name.
 func (sanctionedContact) Name() string { return "sanctioned_contact" }
+
 // Version returns the version of the rule.
 func (sanctionedContact) Version() int { return 1 }
 

@@ -17,6 +17,7 @@ type structuring struct{}
 
 // Name returns the detector\'s stable name.
 func (structuring) Name() string { return "structuring" }
+
 // Version returns the version of the rule.
 func (structuring) Version() int { return 1 }
 
