@@ -10,7 +10,7 @@ import (
 // deposit sweep detector). The other leg, on another chain, is not seen.
 type chainHop struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (chainHop) Name() string { return "chain_hop" }
 
 // Version returns the version of the rule.

@@ -14,7 +14,7 @@ import (
 // customers.
 type depositSweep struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (depositSweep) Name() string { return "deposit_sweep" }
 
 // Version returns the version of the rule.

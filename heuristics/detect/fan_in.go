@@ -16,7 +16,7 @@ import (
 // deposit address: a consolidation into one's own treasury is not flagged.
 type fanIn struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (fanIn) Name() string { return "fan_in" }
 
 // Version returns the version of the rule.

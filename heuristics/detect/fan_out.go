@@ -12,7 +12,7 @@ import (
 // their coin within Forward to one common cluster or to exchange deposits.
 type fanOut struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (fanOut) Name() string { return "fan_out" }
 
 // Version returns the version of the rule.

@@ -14,7 +14,7 @@ import (
 // counterparties, leaving at most MaxResidual of each accumulation.
 type hawala struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (hawala) Name() string { return "hawala" }
 
 // Version returns the version of the rule.

@@ -14,7 +14,7 @@ import (
 // Window flag the address.
 type passThrough struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (passThrough) Name() string { return "pass_through" }
 
 // Version returns the version of the rule.

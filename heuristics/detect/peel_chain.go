@@ -11,7 +11,7 @@ import (
 // MinPeelsToExchange peels, or its final spend, reach exchange deposits.
 type peelChain struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (peelChain) Name() string { return "peel_chain" }
 
 // Version returns the version of the rule.

@@ -12,7 +12,7 @@ import (
 // collector's fresh addresses). It never alerts by itself.
 type roundAmount struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (roundAmount) Name() string { return "round_amount" }
 
 // Version returns the version of the rule.

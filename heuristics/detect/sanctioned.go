@@ -13,7 +13,7 @@ import (
 // MaxHops hops (indirect), following spends forward.
 type sanctionedContact struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (sanctionedContact) Name() string { return "sanctioned_contact" }
 
 // Version returns the version of the rule.

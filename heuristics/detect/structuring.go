@@ -15,7 +15,7 @@ import (
 // exchange) or from one cluster to one other cluster.
 type structuring struct{}
 
-// Name returns the detector\'s stable name.
+// Name returns the detector's stable name.
 func (structuring) Name() string { return "structuring" }
 
 // Version returns the version of the rule.
