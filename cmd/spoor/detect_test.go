@@ -79,6 +79,10 @@ func TestDetectCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "false_positive") {
 		t.Fatalf("review: %d %s %s", code, out, errs)
 	}
+	code, out, errs = runCLI(t, "alerts", "review", "0000000000000000", "--confirm", "--note", "x", "--datadir", data)
+	if code == 0 || !strings.Contains(errs, "no alert 0000000000000000") {
+		t.Fatalf("review of an unknown alert: %d %s %s", code, out, errs)
+	}
 	code, out, _ = runCLI(t, "alerts", "--datadir", data)
 	if code != 0 || !strings.Contains(out, "false positives of "+a.Detectors[0]+": 1 of 1 reviewed alerts (100.0%)") {
 		t.Fatalf("alerts after review: %d %s", code, out)
