@@ -8,6 +8,7 @@ import (
 
 	"github.com/spoorhq/spoor/api"
 	"github.com/spoorhq/spoor/chains/bitcoin/sim"
+	"github.com/spoorhq/spoor/heuristics/detect"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,6 +31,9 @@ type Config struct {
 	Cluster  ClusterConfig  `yaml:"cluster"`
 	// Export is documented in export.go.
 	Export ExportConfig `yaml:"export"`
+	// Detect holds the thresholds of the laundering detectors (spoor
+	// detect); heuristics/detect documents every field.
+	Detect detect.Config `yaml:"detect"`
 }
 
 // SimulateConfig configures spoor simulate: the world of each chain

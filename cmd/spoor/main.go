@@ -61,6 +61,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerEthereum(cmds)
 	c.registerCluster(cmds)
 	c.registerExport(cmds)
+	c.registerDetect(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {

@@ -1,0 +1,351 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os/user"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spoorhq/spoor/chains/bitcoin"
+	"github.com/spoorhq/spoor/chains/bitcoin/sim"
+	"github.com/spoorhq/spoor/heuristics/detect"
+	"github.com/spoorhq/spoor/storage"
+)
+
+// openDetectDB opens the index of network (the only one when empty) and
+// returns it with its network.
+func (c *cli) openDetectDB(cfg Config, network string, readOnly bool) (*storage.DB, bitcoin.Network, error) {
+	if network == "" {
+		var err error
+		if network, err = onlyNetwork(cfg.DataDir); err != nil {
+			return nil, bitcoin.Network{}, err
+		}
+	}
+	net, err := bitcoin.LookupNetwork(network)
+	if err != nil {
+		return nil, net, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	db, err := openBitcoinDB(cfg, net, readOnly, log)
+	return db, net, err
+}
+
+// loadWorld loads the detection world of db.
+func loadWorld(ctx context.Context, db *storage.DB, net bitcoin.Network) (*detect.World, error) {
+	return detect.Load(ctx, db, func(id storage.AddrID) (string, error) {
+		rec, err := db.Address(id)
+		if err != nil {
+			return "", err
+		}
+		return bitcoin.EncodeAddress(net, bitcoin.ScriptClass(rec.Class), rec.Payload)
+	})
+}
+
+func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error) {
+	var network string
+	netFlag := "Bitcoin network of the index (default: the only one in the data directory)."
+
+	det := c.app.Command("detect", "Run every laundering and off-ramp detector over the index and store findings and alerts (replacing the previous run).")
+	det.Flag("network", netFlag).StringVar(&network)
+	var only []string
+	det.Flag("detector", "Run only this detector (repeatable); deposit sweeps always run first.").StringsVar(&only)
+	cmds[det.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		db, net, err := c.openDetectDB(cfg, network, false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		start := time.Now()
+		w, err := loadWorld(ctx, db, net)
+		if err != nil {
+			return err
+		}
+		res, err := detect.Run(ctx, w, cfg.Detect, only)
+		if err != nil {
+			return err
+		}
+		if err := detect.Store(db, res); err != nil {
+			return err
+		}
+		for _, warn := range res.Warnings {
+			fmt.Fprintf(c.stderr, "warning: %s\n", warn)
+		}
+		names := make([]string, 0, len(res.Counts))
+		for n := range res.Counts {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(c.stdout, "%-20s %d findings\n", n, res.Counts[n])
+		}
+		fmt.Fprintf(c.stdout, "%d findings, %d alerts over %d transactions in %s\n", len(res.Findings), len(res.Alerts), len(w.Txs), time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+
+	fnd := c.app.Command("findings", "List stored findings, of one address or all.")
+	fndAddr := fnd.Arg("address", "Only findings naming this address.").String()
+	var fndDet string
+	var fndJSON bool
+	fnd.Flag("detector", "Only this detector's findings.").StringVar(&fndDet)
+	fnd.Flag("json", "Print JSON.").BoolVar(&fndJSON)
+	fnd.Flag("network", netFlag).StringVar(&network)
+	cmds[fnd.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if fndDet != "" {
+			if err := detect.CheckName(fndDet); err != nil {
+				return err
+			}
+		}
+		db, net, err := c.openDetectDB(cfg, network, true)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		var fs []detect.Finding
+		keep := func(v []byte) error {
+			f, err := detect.DecodeFinding(v)
+			if err != nil {
+				return err
+			}
+			if fndDet == "" || f.Name() == fndDet {
+				fs = append(fs, f)
+			}
+			return nil
+		}
+		if *fndAddr != "" {
+			class, payload, err := bitcoin.ParseAddress(net, *fndAddr)
+			if err != nil {
+				return fmt.Errorf("address %q: %w", *fndAddr, err)
+			}
+			id, err := db.LookupAddr(uint8(class), payload)
+			if errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("address %s is not in the index", *fndAddr)
+			} else if err != nil {
+				return err
+			}
+			seqs, err := db.FindingsOf(id)
+			if err != nil {
+				return err
+			}
+			for _, s := range seqs {
+				v, err := db.Finding(s)
+				if err != nil {
+					return err
+				}
+				if err := keep(v); err != nil {
+					return err
+				}
+			}
+		} else if err := db.ScanFindings(func(_ uint32, v []byte) error { return keep(v) }); err != nil {
+			return err
+		}
+		if fndJSON {
+			if fs == nil {
+				fs = []detect.Finding{}
+			}
+			return writeJSON(c.stdout, fs)
+		}
+		for _, f := range fs {
+			fmt.Fprintf(c.stdout, "%s %s %s: %s\n", f.Detector, f.Reason, f.Subject, f.Summary)
+			for _, e := range f.Evidence {
+				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), e.Note)
+			}
+		}
+		fmt.Fprintf(c.stdout, "%d findings\n", len(fs))
+		return nil
+	}
+
+	al := c.app.Command("alerts", "Alerts: list them (the default), or review one.")
+	list := al.Command("list", "List stored alerts and the false-positive rate per detector from reviews.").Default()
+	var alJSON bool
+	list.Flag("json", "Print JSON.").BoolVar(&alJSON)
+	list.Flag("network", netFlag).StringVar(&network)
+	cmds[list.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		db, _, err := c.openDetectDB(cfg, network, true)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		var alerts []detect.Alert
+		if err := db.ScanAlerts(func(_ storage.AlertID, v []byte) error {
+			a, err := detect.DecodeAlert(v)
+			alerts = append(alerts, a)
+			return err
+		}); err != nil {
+			return err
+		}
+		sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].Score > alerts[j].Score })
+		var reviews []detect.Review
+		if err := db.ScanReviews(func(_ storage.ReviewKey, v []byte) error {
+			r, err := detect.DecodeReview(v)
+			reviews = append(reviews, r)
+			return err
+		}); err != nil {
+			return err
+		}
+		reviewed, fp := detect.FalsePositiveRates(reviews)
+		if alJSON {
+			type rate struct {
+				Reviewed       int     `json:"reviewed"`
+				FalsePositives int     `json:"false_positives"`
+				Rate           float64 `json:"false_positive_rate"`
+			}
+			rates := map[string]rate{}
+			for d, n := range reviewed {
+				rates[d] = rate{n, fp[d], float64(fp[d]) / float64(n)}
+			}
+			if alerts == nil {
+				alerts = []detect.Alert{}
+			}
+			return writeJSON(c.stdout, map[string]any{"alerts": alerts, "false_positive_rates": rates})
+		}
+		for _, a := range alerts {
+			fmt.Fprintf(c.stdout, "%s score %.2f %s [%s]\n  %s\n", a.ID, a.Score, a.Subject, strings.Join(a.Reasons, ","), a.Description)
+			for _, ind := range a.Indicators {
+				fmt.Fprintf(c.stdout, "  - %s %s: %s\n", ind.Detector, ind.Reason, ind.Summary)
+			}
+			for _, ind := range a.Supporting {
+				fmt.Fprintf(c.stdout, "  + supporting %s: %s\n", ind.Detector, ind.Summary)
+			}
+		}
+		fmt.Fprintf(c.stdout, "%d alerts\n", len(alerts))
+		ds := make([]string, 0, len(reviewed))
+		for d := range reviewed {
+			ds = append(ds, d)
+		}
+		sort.Strings(ds)
+		for _, d := range ds {
+			fmt.Fprintf(c.stdout, "false positives of %s: %d of %d reviewed alerts (%.1f%%)\n", d, fp[d], reviewed[d], 100*float64(fp[d])/float64(reviewed[d]))
+		}
+		return nil
+	}
+
+	rev := al.Command("review", "Mark an alert confirmed or a false positive, with a note; the mark is stored and audited.")
+	revID := rev.Arg("id", "The alert's id, as spoor alerts prints it.").Required().String()
+	var confirm, falsePos bool
+	var note string
+	rev.Flag("confirm", "The alert is right.").BoolVar(&confirm)
+	rev.Flag("false-positive", "The alert is wrong.").BoolVar(&falsePos)
+	rev.Flag("note", "Why.").Required().StringVar(&note)
+	rev.Flag("network", netFlag).StringVar(&network)
+	cmds[rev.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if confirm == falsePos {
+			return errors.New("alerts review: give exactly one of --confirm and --false-positive")
+		}
+		id, err := detect.ParseAlertID(*revID)
+		if err != nil {
+			return err
+		}
+		db, _, err := c.openDetectDB(cfg, network, false)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		v, err := db.Alert(id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("alerts review: no alert %s in the latest detection run (spoor alerts lists them)", *revID)
+		} else if err != nil {
+			return err
+		}
+		a, err := detect.DecodeAlert(v)
+		if err != nil {
+			return err
+		}
+		r := detect.Review{Alert: a.ID, Verdict: "confirmed", Note: note, Time: time.Now().UnixNano(), Detectors: a.Detectors, AlertSubject: a.Subject}
+		if falsePos {
+			r.Verdict = "false_positive"
+		}
+		if u, err := user.Current(); err == nil {
+			r.Reviewer = u.Username
+		}
+		rv, err := detect.EncodeReview(&r)
+		if err != nil {
+			return err
+		}
+		if err := db.PutReview(storage.ReviewKey{Alert: id, UnixNano: uint64(r.Time)}, rv); err != nil {
+			return err
+		}
+		if err := auditCLI(ctx, cfg, "alerts.review", map[string]any{"alert": a.ID, "verdict": r.Verdict, "note": note, "detectors": a.Detectors}, 0); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "alert %s marked %s\n", a.ID, r.Verdict)
+		return nil
+	}
+
+	ev := c.app.GetCommand("eval").Command("detect", "Precision, recall and F1 per detector of the stored findings against a simulator's truth.jsonl, and the false-positive rate on decoys.")
+	truthPath := ev.Flag("truth", "The truth.jsonl written by spoor simulate.").Required().String()
+	var evJSON bool
+	ev.Flag("json", "Print JSON.").BoolVar(&evJSON)
+	ev.Flag("network", netFlag).StringVar(&network)
+	cmds[ev.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		truth, err := sim.ReadTruthFile(*truthPath)
+		if err != nil {
+			return err
+		}
+		db, net, err := c.openDetectDB(cfg, network, true)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		var fs []detect.Finding
+		if err := db.ScanFindings(func(_ uint32, v []byte) error {
+			f, err := detect.DecodeFinding(v)
+			fs = append(fs, f)
+			return err
+		}); err != nil {
+			return err
+		}
+		if len(fs) == 0 {
+			return errors.New("eval detect: no stored findings: run spoor detect first")
+		}
+		swept := func(addr string) bool {
+			class, payload, err := bitcoin.ParseAddress(net, addr)
+			if err != nil {
+				return false
+			}
+			id, err := db.LookupAddr(uint8(class), payload)
+			if err != nil {
+				return false
+			}
+			spent := false
+			_ = db.Postings(id, nil, func(p storage.Posting) bool {
+				spent = p.Role == storage.RoleSpend
+				return !spent
+			})
+			return spent
+		}
+		var alerts []detect.Alert
+		if err := db.ScanAlerts(func(_ storage.AlertID, v []byte) error {
+			a, err := detect.DecodeAlert(v)
+			alerts = append(alerts, a)
+			return err
+		}); err != nil {
+			return err
+		}
+		rep, err := detect.Evaluate(truth, fs, alerts, swept)
+		if err != nil {
+			return err
+		}
+		if evJSON {
+			return writeJSON(c.stdout, rep)
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "detector\tplanted\tfound\tdecoy hits\tcross hits\tbackground\tfindings\tprecision\trecall\tF1")
+		for _, s := range rep.Scores {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\n", s.Detector, s.Planted, s.Found, s.DecoyHits, s.CrossHits, s.Background, s.Findings, s.Precision, s.Recall, s.F1)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "decoys: %d, hit by a detector: %d (false-positive rate %.1f%%)\n", rep.Decoys, rep.DecoysHit, 100*rep.DecoyFPRate)
+		fmt.Fprintf(c.stdout, "alerts: %d, naming a planted instance: %d, on a decoy's entity: %d\n", rep.Alerts, rep.AlertsOnPlanted, rep.AlertsOnDecoys)
+		for _, m := range rep.MissedDetail {
+			fmt.Fprintln(c.stdout, m)
+		}
+		return nil
+	}
+}

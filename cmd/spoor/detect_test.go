@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spoorhq/spoor/heuristics/detect"
+)
+
+// detectWorld simulates a chain with planted scenarios and indexes it
+// (with the default clustering); it does not import the labels.
+func detectWorld(t *testing.T) (blocks, data string) {
+	t.Helper()
+	dir := t.TempDir()
+	blocks, data = filepath.Join(dir, "chain"), filepath.Join(dir, "data")
+	steps := [][]string{
+		{"simulate", "bitcoin", "--out", blocks, "--seed", "7", "--txs", "15000", "--txs-per-block", "200"},
+		{"index", "bitcoin", "--network", "regtest", "--blocks", blocks, "--datadir", data, "--progress", "none", "--log-level", "warn"},
+	}
+	for _, s := range steps {
+		if code, out, errs := runCLI(t, s...); code != 0 {
+			t.Fatalf("%s: %d %s %s", s[0], code, out, errs)
+		}
+	}
+	return blocks, data
+}
+
+func TestDetectCommands(t *testing.T) {
+	blocks, data := detectWorld(t)
+	truth := filepath.Join(blocks, "truth.jsonl")
+
+	code, out, errs := runCLI(t, "eval", "detect", "--truth", truth, "--datadir", data)
+	if code == 0 || !strings.Contains(errs, "run spoor detect first") {
+		t.Fatalf("eval before detect: %d %s %s", code, out, errs)
+	}
+	// Before the labels are imported, detection says which detectors are blind.
+	code, out, errs = runCLI(t, "detect", "--datadir", data)
+	if code != 0 || !strings.Contains(errs, "no sanction labels") || !strings.Contains(errs, "no exchange labels") {
+		t.Fatalf("detect without labels: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "labels", "import", filepath.Join(blocks, "labels.csv"), "--datadir", data); code != 0 {
+		t.Fatalf("labels import: %d %s %s", code, out, errs)
+	}
+	for range 2 { // a second run replaces the first
+		code, out, errs = runCLI(t, "detect", "--datadir", data)
+		if code != 0 || !strings.Contains(out, "peel_chain") || !strings.Contains(out, "alerts over") || errs != "" {
+			t.Fatalf("detect: %d %s %s", code, out, errs)
+		}
+	}
+
+	code, out, errs = runCLI(t, "findings", "--detector", "hawala", "--datadir", data, "--json")
+	var fs []detect.Finding
+	if code != 0 || json.Unmarshal([]byte(out), &fs) != nil || len(fs) == 0 {
+		t.Fatalf("findings --detector hawala: %d %s %s", code, out, errs)
+	}
+	for _, f := range fs {
+		if f.Name() != "hawala" {
+			t.Fatalf("findings --detector hawala lists %s", f.Detector)
+		}
+	}
+	code, out, errs = runCLI(t, "findings", fs[0].Subject, "--datadir", data)
+	if code != 0 || !strings.Contains(out, fs[0].Summary) || !strings.Contains(out, fs[0].Txids[0]) {
+		t.Fatalf("findings %s: %d %s %s", fs[0].Subject, code, out, errs)
+	}
+
+	code, out, errs = runCLI(t, "alerts", "--datadir", data, "--json")
+	var al struct {
+		Alerts []detect.Alert `json:"alerts"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &al) != nil || len(al.Alerts) == 0 {
+		t.Fatalf("alerts: %d %s %s", code, out, errs)
+	}
+	a := al.Alerts[0]
+	code, out, errs = runCLI(t, "alerts", "review", a.ID, "--false-positive", "--note", "known customer", "--datadir", data)
+	if code != 0 || !strings.Contains(out, "false_positive") {
+		t.Fatalf("review: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "alerts", "review", "0000000000000000", "--confirm", "--note", "x", "--datadir", data)
+	if code == 0 || !strings.Contains(errs, "no alert 0000000000000000") {
+		t.Fatalf("review of an unknown alert: %d %s %s", code, out, errs)
+	}
+	code, out, _ = runCLI(t, "alerts", "--datadir", data)
+	if code != 0 || !strings.Contains(out, "false positives of "+a.Detectors[0]+": 1 of 1 reviewed alerts (100.0%)") {
+		t.Fatalf("alerts after review: %d %s", code, out)
+	}
+	audit, err := os.ReadFile(filepath.Join(auditDir(data), "audit.log"))
+	if err != nil || !strings.Contains(string(audit), "alerts.review") || !strings.Contains(string(audit), "known customer") {
+		t.Fatalf("audit log does not record the review:\n%s", audit)
+	}
+
+	code, out, errs = runCLI(t, "eval", "detect", "--truth", truth, "--datadir", data, "--json")
+	var ev detect.Evaluation
+	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil || len(ev.Scores) != len(detect.Names()) || ev.Decoys == 0 {
+		t.Fatalf("eval detect: %d %s %s", code, out, errs)
+	}
+	code, out, _ = runCLI(t, "eval", "detect", "--truth", truth, "--datadir", data)
+	if code != 0 || !strings.Contains(out, "precision") || !strings.Contains(out, "false-positive rate") {
+		t.Fatalf("eval detect table: %d %s", code, out)
+	}
+}
+
+func TestDetectBadInput(t *testing.T) {
+	dir := t.TempDir()
+	badTruth := filepath.Join(dir, "truth.csv")
+	if err := os.WriteFile(badTruth, []byte("address,entity\nbcrt1q,w1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown detector", []string{"findings", "--detector", "peel", "--datadir", empty}, `unknown detector "peel"`},
+		{"truth in the wrong format", []string{"eval", "detect", "--truth", badTruth, "--datadir", empty}, "not a spoor-truth header"},
+		{"missing truth", []string{"eval", "detect", "--truth", filepath.Join(dir, "nope.jsonl"), "--datadir", empty}, "nope.jsonl"},
+		{"no index", []string{"detect", "--datadir", empty}, "no Bitcoin index"},
+		{"review without verdict", []string{"alerts", "review", "0011223344556677", "--note", "x", "--datadir", empty}, "exactly one of --confirm and --false-positive"},
+		{"review of a malformed id", []string{"alerts", "review", "xyz", "--confirm", "--note", "x", "--datadir", empty}, "want 16 hex digits"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tt.args...)
+			if code == 0 || !strings.Contains(out+errs, tt.want) {
+				t.Fatalf("%v: exit %d, %s %s; want an error containing %q", tt.args, code, out, errs, tt.want)
+			}
+		})
+	}
+}
+
+// TestExampleConfigDetect loads config.example.yaml: its detect section
+// shows every threshold at its default.
+func TestExampleConfigDetect(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := cfg.Detect.Defaults(), (detect.Config{}).Defaults()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("example detect section = %+v\nwant the defaults %+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

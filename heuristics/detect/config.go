@@ -1,0 +1,269 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Config holds every detector's thresholds. Amounts are in satoshis,
+// durations in seconds, shares between 0 and 1. The zero value of a field
+// takes its default (Defaults); Validate rejects impossible values.
+type Config struct {
+	DepositSweep DepositSweepConfig `yaml:"deposit_sweep"`
+	PeelChain    PeelChainConfig    `yaml:"peel_chain"`
+	Structuring  StructuringConfig  `yaml:"structuring"`
+	FanIn        FanInConfig        `yaml:"fan_in"`
+	FanOut       FanOutConfig       `yaml:"fan_out"`
+	PassThrough  PassThroughConfig  `yaml:"pass_through"`
+	Hawala       HawalaConfig       `yaml:"hawala"`
+	RoundAmount  RoundAmountConfig  `yaml:"round_amount"`
+	ChainHop     ChainHopConfig     `yaml:"chain_hop"`
+	Sanctioned   SanctionedConfig   `yaml:"sanctioned_contact"`
+	// MinIndicators is how many independent indicators an alert needs
+	// (direct sanctioned contact alerts alone). Default 2.
+	MinIndicators int `yaml:"min_indicators"`
+}
+
+// DepositSweepConfig configures deposit_sweep (§4.1).
+type DepositSweepConfig struct {
+	// MinInputs is the least number of distinct unlabelled input addresses
+	// of a sweep. Default 2.
+	MinInputs int `yaml:"min_inputs"`
+	// MinExchangeShare is the least share of a sweep's output value that
+	// goes to labelled exchange addresses. Default 0.9.
+	MinExchangeShare float64 `yaml:"min_exchange_share"`
+	// MaxDelay is the longest time between a deposit and its sweep.
+	// Default 172800 (48 h).
+	MaxDelay int64 `yaml:"max_delay_seconds"`
+}
+
+// PeelChainConfig configures peel_chain (§1.5, §4.5).
+type PeelChainConfig struct {
+	// MinHops is the least number of hops of a flagged chain. Default 3.
+	MinHops int `yaml:"min_hops"`
+	// MaxPeelShare is the largest share of a hop's input its peel may
+	// take. Default 0.5.
+	MaxPeelShare float64 `yaml:"max_peel_share"`
+	// MinPeelsToExchange is how many peels must reach exchange deposit
+	// addresses to flag the chain as ending at an exchange. Default 2.
+	MinPeelsToExchange int `yaml:"min_peels_to_exchange"`
+}
+
+// StructuringConfig configures structuring (§4.2).
+type StructuringConfig struct {
+	// ThresholdsSat are the reporting thresholds, in satoshis. Default
+	// 10,000,000 (0.1 BTC: the simulator has no exchange rate).
+	ThresholdsSat []uint64 `yaml:"thresholds_sat"`
+	// Margin is δ: transfers in [T·(1−δ), T) count. Default 0.10.
+	Margin float64 `yaml:"margin"`
+	// MinTransfers is the least count in one window. Default 3.
+	MinTransfers int `yaml:"min_transfers"`
+	// Window is the rolling window. Default 604800 (7 days).
+	Window int64 `yaml:"window_seconds"`
+}
+
+// FanInConfig configures fan_in (§4.3).
+type FanInConfig struct {
+	// MinSources is the least number of distinct paying clusters. Default 20.
+	MinSources int `yaml:"min_sources"`
+	// MaxMedianShare bounds the median inflow as a share of the sum. Default 0.05.
+	MaxMedianShare float64 `yaml:"max_median_share"`
+	// MinOutShare is the least share of the inflow forwarded. Default 0.8.
+	MinOutShare float64 `yaml:"min_out_share"`
+	// MaxCounterparties bounds where the forwarded money goes. Default 3.
+	MaxCounterparties int `yaml:"max_counterparties"`
+	// Window bounds the collection, OutWindow the forwarding after it.
+	// Defaults 604800 each (7 days).
+	Window    int64 `yaml:"window_seconds"`
+	OutWindow int64 `yaml:"out_window_seconds"`
+}
+
+// FanOutConfig configures fan_out (§4.3).
+type FanOutConfig struct {
+	// MinOutputs is the least number of fresh outputs. Default 10.
+	MinOutputs int `yaml:"min_outputs"`
+	// MaxCV bounds the coefficient of variation of their amounts. Default 0.2.
+	MaxCV float64 `yaml:"max_cv"`
+	// MinForwardShare is the least share of recipients that forward to a
+	// common cluster or exchange deposits within Forward. Default 0.5.
+	MinForwardShare float64 `yaml:"min_forward_share"`
+	// Forward is the forwarding window. Default 259200 (72 h).
+	Forward int64 `yaml:"forward_seconds"`
+}
+
+// PassThroughConfig configures pass_through (§4.4).
+type PassThroughConfig struct {
+	// MaxDelayBlocks bounds the time an inflow stays. Default 6.
+	MaxDelayBlocks uint32 `yaml:"max_delay_blocks"`
+	// MaxResidual is ε: the share of the inflow that may stay. Default 0.02.
+	MaxResidual float64 `yaml:"max_residual"`
+	// MinCycles in Window flag the address. Defaults 3 and 2592000 (30 days).
+	MinCycles int   `yaml:"min_cycles"`
+	Window    int64 `yaml:"window_seconds"`
+}
+
+// HawalaConfig configures hawala (§4.8).
+type HawalaConfig struct {
+	// MinInflows is the least number of inflow transactions. Default 30.
+	MinInflows int `yaml:"min_inflows"`
+	// MaxOutShare bounds settlements as a share of inflows. Default 0.1.
+	MaxOutShare float64 `yaml:"max_out_share"`
+	// MinSettlements is the least number of settlements. Default 3.
+	MinSettlements int `yaml:"min_settlements"`
+	// MinMedianRatio: median settlement ≥ this × median inflow. Default 10.
+	MinMedianRatio float64 `yaml:"min_median_ratio"`
+	// MaxIntervalCV bounds the CV of the settlement intervals. Default 0.3.
+	MaxIntervalCV float64 `yaml:"max_interval_cv"`
+	// MaxCounterparties bounds the settlement counterparties. Default 3.
+	MaxCounterparties int `yaml:"max_counterparties"`
+	// MaxResidual bounds the balance left after each settlement as a share
+	// of the accumulation before it. Default 0.1.
+	MaxResidual float64 `yaml:"max_residual"`
+}
+
+// RoundAmountConfig configures round_amount (§4.6).
+type RoundAmountConfig struct {
+	// UnitSat is the power-of-ten unit a round payment is a multiple of.
+	// Default 1,000,000 (0.01 BTC).
+	UnitSat uint64 `yaml:"unit_sat"`
+	// MinPayments is the least number of round payments an address
+	// receives, from distinct payers, to be reported. Default 10.
+	MinPayments int `yaml:"min_payments"`
+}
+
+// ChainHopConfig configures chain_hop (§4.7).
+type ChainHopConfig struct {
+	// Categories and Sources name the labels of swap services: a label
+	// with one of the categories, or from one of the sources, marks a swap
+	// service. Defaults: categories defi_bridge and defi_dex; source
+	// sim:service-attribution (the simulator's instant exchanger).
+	Categories []string `yaml:"categories"`
+	Sources    []string `yaml:"sources"`
+}
+
+// SanctionedConfig configures sanctioned_contact (§4.10).
+type SanctionedConfig struct {
+	// Categories name the labels of designated entities. Default sanction.
+	Categories []string `yaml:"categories"`
+	// MaxHops is how far indirect contact is followed. Default 2.
+	MaxHops int `yaml:"max_hops"`
+}
+
+// Defaults returns c with every zero field set to its default.
+func (c Config) Defaults() Config {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	deff := func(p *float64, v float64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def64 := func(p *int64, v int64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.DepositSweep.MinInputs, 2)
+	deff(&c.DepositSweep.MinExchangeShare, 0.9)
+	def64(&c.DepositSweep.MaxDelay, 48*3600)
+	def(&c.PeelChain.MinHops, 3)
+	deff(&c.PeelChain.MaxPeelShare, 0.5)
+	def(&c.PeelChain.MinPeelsToExchange, 2)
+	if len(c.Structuring.ThresholdsSat) == 0 {
+		c.Structuring.ThresholdsSat = []uint64{10_000_000}
+	}
+	deff(&c.Structuring.Margin, 0.10)
+	def(&c.Structuring.MinTransfers, 3)
+	def64(&c.Structuring.Window, 7*86400)
+	def(&c.FanIn.MinSources, 20)
+	deff(&c.FanIn.MaxMedianShare, 0.05)
+	deff(&c.FanIn.MinOutShare, 0.8)
+	def(&c.FanIn.MaxCounterparties, 3)
+	def64(&c.FanIn.Window, 7*86400)
+	def64(&c.FanIn.OutWindow, 7*86400)
+	def(&c.FanOut.MinOutputs, 10)
+	deff(&c.FanOut.MaxCV, 0.2)
+	deff(&c.FanOut.MinForwardShare, 0.5)
+	def64(&c.FanOut.Forward, 72*3600)
+	if c.PassThrough.MaxDelayBlocks == 0 {
+		c.PassThrough.MaxDelayBlocks = 6
+	}
+	deff(&c.PassThrough.MaxResidual, 0.02)
+	def(&c.PassThrough.MinCycles, 3)
+	def64(&c.PassThrough.Window, 30*86400)
+	def(&c.Hawala.MinInflows, 30)
+	deff(&c.Hawala.MaxOutShare, 0.1)
+	def(&c.Hawala.MinSettlements, 3)
+	deff(&c.Hawala.MinMedianRatio, 10)
+	deff(&c.Hawala.MaxIntervalCV, 0.3)
+	def(&c.Hawala.MaxCounterparties, 3)
+	deff(&c.Hawala.MaxResidual, 0.1)
+	if c.RoundAmount.UnitSat == 0 {
+		c.RoundAmount.UnitSat = 1_000_000
+	}
+	def(&c.RoundAmount.MinPayments, 10)
+	if len(c.ChainHop.Categories) == 0 && len(c.ChainHop.Sources) == 0 {
+		c.ChainHop.Categories = []string{"defi_bridge", "defi_dex"}
+		c.ChainHop.Sources = []string{"sim:service-attribution"}
+	}
+	if len(c.Sanctioned.Categories) == 0 {
+		c.Sanctioned.Categories = []string{"sanction"}
+	}
+	def(&c.Sanctioned.MaxHops, 2)
+	def(&c.MinIndicators, 2)
+	return c
+}
+
+// Validate returns an error naming every impossible threshold of c (after
+// Defaults).
+func (c Config) Validate() error {
+	var errs []error
+	share := func(name string, v float64, allowOne bool) {
+		if v < 0 || v > 1 || (!allowOne && v == 1) {
+			errs = append(errs, fmt.Errorf("detect.%s = %v: want a share between 0 and 1", name, v))
+		}
+	}
+	pos := func(name string, v int64) {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("detect.%s = %d: must not be negative", name, v))
+		}
+	}
+	share("deposit_sweep.min_exchange_share", c.DepositSweep.MinExchangeShare, true)
+	pos("deposit_sweep.min_inputs", int64(c.DepositSweep.MinInputs))
+	pos("deposit_sweep.max_delay_seconds", c.DepositSweep.MaxDelay)
+	share("peel_chain.max_peel_share", c.PeelChain.MaxPeelShare, false)
+	if c.PeelChain.MinHops < 2 {
+		errs = append(errs, fmt.Errorf("detect.peel_chain.min_hops = %d: a chain needs at least 2 hops", c.PeelChain.MinHops))
+	}
+	share("structuring.margin", c.Structuring.Margin, false)
+	for _, t := range c.Structuring.ThresholdsSat {
+		if t == 0 {
+			errs = append(errs, errors.New("detect.structuring.thresholds_sat: a threshold of 0 satoshis cannot be structured under"))
+		}
+	}
+	pos("structuring.window_seconds", c.Structuring.Window)
+	share("fan_in.max_median_share", c.FanIn.MaxMedianShare, true)
+	share("fan_in.min_out_share", c.FanIn.MinOutShare, true)
+	pos("fan_in.min_sources", int64(c.FanIn.MinSources))
+	pos("fan_in.max_counterparties", int64(c.FanIn.MaxCounterparties))
+	pos("fan_out.min_outputs", int64(c.FanOut.MinOutputs))
+	share("fan_out.min_forward_share", c.FanOut.MinForwardShare, true)
+	if c.FanOut.MaxCV < 0 {
+		errs = append(errs, fmt.Errorf("detect.fan_out.max_cv = %v: must not be negative", c.FanOut.MaxCV))
+	}
+	share("pass_through.max_residual", c.PassThrough.MaxResidual, false)
+	pos("pass_through.min_cycles", int64(c.PassThrough.MinCycles))
+	share("hawala.max_out_share", c.Hawala.MaxOutShare, true)
+	share("hawala.max_residual", c.Hawala.MaxResidual, true)
+	pos("hawala.min_inflows", int64(c.Hawala.MinInflows))
+	if c.Sanctioned.MaxHops < 1 {
+		errs = append(errs, fmt.Errorf("detect.sanctioned_contact.max_hops = %d: at least 1", c.Sanctioned.MaxHops))
+	}
+	if c.MinIndicators < 1 {
+		errs = append(errs, fmt.Errorf("detect.min_indicators = %d: at least 1", c.MinIndicators))
+	}
+	return errors.Join(errs...)
+}
