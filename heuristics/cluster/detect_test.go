@@ -31,6 +31,7 @@ func TestDetectorsOnSimulatedCoinJoins(t *testing.T) {
 	}
 	own := map[string]coinjoin.Kinds{
 		"whirlpool-mix": coinjoin.WhirlpoolMix,
+		"wasabi1":       coinjoin.Wasabi1,
 		"wasabi2":       coinjoin.Wasabi2,
 		"joinmarket":    coinjoin.JoinMarket,
 		"whirlpool-tx0": coinjoin.WhirlpoolTx0,
@@ -69,8 +70,8 @@ func TestDetectorsOnSimulatedCoinJoins(t *testing.T) {
 			t.Errorf("%s: own detector found %d of %d", p, found[p], n)
 		}
 	}
-	if len(total) != 4 {
-		t.Fatalf("the simulated chain has CoinJoins of %d protocols, want 4", len(total))
+	if len(total) != 5 {
+		t.Fatalf("the simulated chain has CoinJoins of %d protocols, want 5", len(total))
 	}
 }
 
