@@ -391,9 +391,13 @@ func (ts *traceSchema) resolveTrace(p graphql.ResolveParams) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if seeds, err = ts.e.AddressOutputs(id, ts.opts.Walk.MaxFanout); err != nil {
+		bound := ts.opts.Walk.MaxFanout
+		if bound == 0 {
+			bound = trace.DefaultLimits().MaxFanout
+		}
+		if seeds, err = ts.e.AddressOutputs(id, bound); err != nil {
 			if errors.Is(err, trace.ErrBudget) {
-				return nil, Errorf(CodeLimit, "trace: from: %s received more than %d times; trace single outputs (txid:vout) instead", clip(from, 100), ts.opts.Walk.MaxFanout)
+				return nil, Errorf(CodeLimit, "trace: from: %s received more than %d times; trace single outputs (txid:vout) instead", clip(from, 100), bound)
 			}
 			return nil, err
 		}
