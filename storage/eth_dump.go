@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -10,27 +9,7 @@ import (
 // DumpEthereum writes every row of an Ethereum index to w, one line per
 // row in key order, decoded. Two Ethereum indexes hold the same data
 // exactly when their dumps are equal; the reorg tests compare dumps.
-func (db *DB) DumpEthereum(w io.Writer) error {
-	it, err := db.pdb.NewIter(nil)
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	bw := bufio.NewWriter(w)
-	for it.First(); it.Valid(); it.Next() {
-		line, err := describeEthRow(it.Key(), it.Value())
-		if err != nil {
-			return err
-		}
-		if _, err := bw.WriteString(line + "\n"); err != nil {
-			return err
-		}
-	}
-	if err := it.Error(); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
+func (db *DB) DumpEthereum(w io.Writer) error { return db.dumpRows(w, describeEthRow) }
 
 // describeEthRow renders one row of an Ethereum index as text.
 func describeEthRow(k, v []byte) (string, error) {
