@@ -1,7 +1,8 @@
 package indexer
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/spoorhq/spoor/storage"
 )
@@ -40,25 +41,44 @@ func (AddrIndex) DisconnectBlock(b *storage.Batch, blk *ConnectedBlock) error {
 }
 
 // postingsOf sums a transaction's inputs and outputs per address and role,
-// in key order.
+// in key order. Most transactions touch few addresses, and their sums are
+// found by searching a short slice; large ones index it with a map.
 func postingsOf(tx *ConnectedTx) []storage.Posting {
+	n := len(tx.Inputs) + len(tx.Outputs)
+	ps := make([]storage.Posting, 0, n)
 	type key struct {
 		id   storage.AddrID
 		role storage.Role
 	}
-	sums := make(map[key]*storage.PostingValue, len(tx.Inputs)+len(tx.Outputs))
+	var index map[key]int
+	if n > smallTx {
+		index = make(map[key]int, n)
+	}
 	add := func(id storage.AddrID, role storage.Role, amount uint64) {
 		if id == 0 {
 			return
 		}
-		k := key{id, role}
-		v := sums[k]
-		if v == nil {
-			v = &storage.PostingValue{}
-			sums[k] = v
+		at := -1
+		if index != nil {
+			if i, ok := index[key{id, role}]; ok {
+				at = i
+			} else {
+				index[key{id, role}] = len(ps)
+			}
+		} else {
+			for i := range ps {
+				if ps[i].AddrID == id && ps[i].Role == role {
+					at = i
+					break
+				}
+			}
 		}
-		v.Amount += amount
-		v.Count++
+		if at >= 0 {
+			ps[at].Amount += amount
+			ps[at].Count++
+			return
+		}
+		ps = append(ps, storage.Posting{PostingKey: storage.MakePostingKey(id, tx.TxNum, role), PostingValue: storage.PostingValue{Amount: amount, Count: 1}})
 	}
 	for _, in := range tx.Inputs {
 		add(in.AddrID, storage.RoleSpend, in.Value)
@@ -66,16 +86,15 @@ func postingsOf(tx *ConnectedTx) []storage.Posting {
 	for _, out := range tx.Outputs {
 		add(out.AddrID, storage.RoleReceive, out.Value)
 	}
-	ps := make([]storage.Posting, 0, len(sums))
-	for k, v := range sums {
-		ps = append(ps, storage.Posting{PostingKey: storage.MakePostingKey(k.id, tx.TxNum, k.role), PostingValue: *v})
-	}
-	sort.Slice(ps, func(i, j int) bool {
-		a, b := ps[i].PostingKey, ps[j].PostingKey
-		if a.AddrID != b.AddrID {
-			return a.AddrID < b.AddrID
+	slices.SortFunc(ps, func(a, b storage.Posting) int {
+		if c := cmp.Compare(a.AddrID, b.AddrID); c != 0 {
+			return c
 		}
-		return a.Role < b.Role
+		return cmp.Compare(a.Role, b.Role)
 	})
 	return ps
 }
+
+// smallTx is the most inputs and outputs a transaction may have for its
+// postings to be summed without a map.
+const smallTx = 32

@@ -204,15 +204,17 @@ func (w *chainWriter) lookupOrAssign(b *storage.Batch, class bitcoin.ScriptClass
 	if id, ok := w.addrs.get(uint8(class), payload); ok {
 		return id, false, nil
 	}
-	id, err := w.db.LookupAddr(uint8(class), payload)
-	switch {
-	case err == nil:
-		w.addrs.put(uint8(class), payload, id)
-		return id, false, nil
-	case !errors.Is(err, storage.ErrNotFound):
-		return 0, false, err
+	if !w.addrs.complete {
+		id, err := w.db.LookupAddr(uint8(class), payload)
+		switch {
+		case err == nil:
+			w.addrs.put(uint8(class), payload, id)
+			return id, false, nil
+		case !errors.Is(err, storage.ErrNotFound):
+			return 0, false, err
+		}
 	}
-	id = w.state.NextAddrID
+	id := w.state.NextAddrID
 	w.state.NextAddrID++
 	w.state.Addresses++
 	b.PutAddress(id, uint8(class), payload)

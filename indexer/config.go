@@ -37,9 +37,16 @@ type Config struct {
 	// key by key, which measured about 15% faster for bulk loads.
 	BulkBatchBytes     int
 	BulkCommitInterval time.Duration
+	// NoIngest writes bulk batches through Pebble's write-ahead log and
+	// memtables instead of as ingested sorted tables: slower, kept to
+	// compare the two.
+	NoIngest bool
 	// UTXOCacheTxs bounds the output cache, in transactions.
 	UTXOCacheTxs int
-	// AddrCacheEntries bounds the address number cache.
+	// AddrCacheEntries bounds the address number cache. On a new index
+	// the cache holds every address until it is full, so that new
+	// addresses are numbered without a read; a larger cache keeps that
+	// up for longer, at about 80 bytes per address.
 	AddrCacheEntries int
 	// Logger receives structured logs. Nil discards them.
 	Logger *slog.Logger
@@ -86,7 +93,7 @@ func (c *Config) EnsureDefaults() {
 		c.UTXOCacheTxs = 1 << 20
 	}
 	if c.AddrCacheEntries == 0 {
-		c.AddrCacheEntries = 2 << 20
+		c.AddrCacheEntries = 4 << 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

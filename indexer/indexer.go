@@ -24,6 +24,8 @@ type Indexer struct {
 	target     int32  // last height of the current sync
 	keys       uint64 // keys committed since New
 	stalls     int    // rounds in a row that connected nothing
+	inflight   *inflight
+	observed   bool // an index observes commits: no commit in the background
 }
 
 // New returns an indexer writing to db from src. indexes are the indexes
@@ -37,6 +39,11 @@ func New(db *storage.DB, src Source, cfg Config, indexes ...Index) (*Indexer, er
 		indexes = []Index{AddrIndex{}}
 	}
 	ix := &Indexer{cfg: cfg, db: db, src: src, indexes: indexes}
+	for _, idx := range indexes {
+		if _, ok := idx.(BatchObserver); ok {
+			ix.observed = true
+		}
+	}
 	if err := ix.load(); err != nil {
 		return nil, err
 	}
@@ -54,7 +61,29 @@ func (ix *Indexer) load() error {
 		return err
 	}
 	ix.w = &chainWriter{db: ix.db, state: state, tip: tip, hasTip: ok,
-		utxos: newUTXOCache(ix.cfg.UTXOCacheTxs), addrs: newAddrCache(ix.cfg.AddrCacheEntries)}
+		utxos: newUTXOCache(ix.cfg.UTXOCacheTxs), addrs: newAddrCache(ix.cfg.AddrCacheEntries, state.NextAddrID <= 1)}
+	return ix.preloadAddrs()
+}
+
+// preloadAddrs fills the address cache with every address of an index
+// small enough for the cache to hold them all with room to grow, so that
+// a restarted bulk load numbers new addresses without reading, as a fresh
+// one does. Reading the address table in order costs far less than the
+// point reads it saves.
+func (ix *Indexer) preloadAddrs() error {
+	c := ix.w.addrs
+	if c.complete || ix.w.state.Addresses == 0 || ix.w.state.Addresses > uint64(c.capacity/4) {
+		return nil
+	}
+	err := ix.db.Addresses(context.Background(), func(class uint8, payload []byte, id storage.AddrID) bool {
+		c.put(class, payload, id)
+		return true
+	})
+	if err != nil {
+		c.reset(false)
+		return fmt.Errorf("load the address table: %w", err)
+	}
+	c.complete = uint64(len(c.young)) == ix.w.state.Addresses
 	return nil
 }
 
@@ -177,7 +206,7 @@ func (ix *Indexer) sync(ctx context.Context, from, to int32) error {
 	}
 	// The batch holds part of the failed block: drop it, reload, and redo
 	// the good blocks before it.
-	ix.discard()
+	err = errors.Join(err, ix.discard())
 	if lerr := ix.load(); lerr != nil {
 		return errors.Join(err, lerr)
 	}
@@ -192,8 +221,19 @@ func (ix *Indexer) sync(ctx context.Context, from, to int32) error {
 // connect writes one block and its indexes into the pending batch and
 // commits when the mode says so.
 func (ix *Indexer) connect(blk *bitcoin.Block) error {
+	// Near the tip every block is its own commit, so that it is visible at
+	// once; it is synced when it is the last block the source has. Below
+	// the finality depth blocks share bulk batches, which are written as
+	// sorted tables and ingested: history is loaded without the write-ahead
+	// log and the memtables.
+	bulk := blk.Height < ix.srcTip-ix.cfg.FinalityDepth
 	if ix.batch == nil {
-		ix.batch = ix.db.NewBatch()
+		if bulk && !ix.cfg.NoIngest {
+			// A batch ends with the block that takes it past its bound.
+			ix.batch = ix.db.NewBulkBatch(ix.cfg.BulkBatchBytes + ix.cfg.BulkBatchBytes/4)
+		} else {
+			ix.batch = ix.db.NewBatch()
+		}
 		ix.batchStart = time.Now()
 	}
 	cb, err := ix.w.connect(ix.batch, blk)
@@ -209,11 +249,6 @@ func (ix *Indexer) connect(blk *bitcoin.Block) error {
 		m.blocks.Inc()
 		m.txs.Add(float64(len(blk.Txs)))
 	}
-	// Near the tip every block is its own commit, so that it is visible at
-	// once; it is synced when it is the last block the source has. Below
-	// the finality depth blocks share batches. A commit without sync
-	// survives a crash of the process (kill -9), not of the machine.
-	bulk := blk.Height < ix.srcTip-ix.cfg.FinalityDepth
 	switch {
 	case !bulk:
 		return ix.commit(blk.Height >= ix.target)
@@ -223,46 +258,94 @@ func (ix *Indexer) connect(blk *bitcoin.Block) error {
 	return nil
 }
 
-// commit commits the pending batch, if any.
+// commit commits the pending batch, if any. A bulk batch below the tip is
+// committed in the background while the writer fills the next one, unless
+// an index must see each commit before it writes again (a BatchObserver);
+// at most one commit is in flight, and any other commit first waits for
+// it.
 func (ix *Indexer) commit(sync bool) error {
 	if ix.batch == nil {
-		return nil
+		return ix.wait()
 	}
 	// The batch holds whole blocks; the state and the tips of the chain
 	// tables and of every index move to its last block in the same commit.
-	ix.batch.PutState(&ix.w.state)
-	ix.batch.PutTip(ChainIndexName, ix.w.tip)
-	for _, idx := range ix.indexes {
-		ix.batch.PutTip(idx.Name(), ix.w.tip)
-	}
-	start := time.Now()
-	count := ix.batch.Count()
-	err := ix.batch.Commit(sync)
-	_ = ix.batch.Close()
+	b := ix.batch
 	ix.batch = nil
+	b.PutState(&ix.w.state)
+	b.PutTip(ChainIndexName, ix.w.tip)
+	for _, idx := range ix.indexes {
+		b.PutTip(idx.Name(), ix.w.tip)
+	}
+	c := &inflight{batch: b, count: b.Count(), start: time.Now(), bulk: !sync,
+		height: ix.Height(), txs: ix.w.state.Txs}
+	if err := ix.wait(); err != nil {
+		_ = b.Close()
+		for _, idx := range ix.indexes {
+			notifyCommitted(idx, false)
+		}
+		return err
+	}
+	if !sync && b.Bulk() && !ix.observed {
+		c.done = make(chan error, 1)
+		go func() { c.done <- b.Commit(false) }()
+		ix.inflight = c
+		return nil
+	}
+	return ix.finish(c, b.Commit(sync))
+}
+
+// inflight is a commit and what to report once it is done.
+type inflight struct {
+	batch  *storage.Batch
+	done   chan error // nil for a commit made in the writer's goroutine
+	count  uint32
+	start  time.Time
+	bulk   bool
+	height int32
+	txs    uint64
+}
+
+// wait waits for the commit in flight, if any, and reports it.
+func (ix *Indexer) wait() error {
+	c := ix.inflight
+	if c == nil {
+		return nil
+	}
+	ix.inflight = nil
+	return ix.finish(c, <-c.done)
+}
+
+// finish does what follows a commit: the indexes learn its outcome, and
+// after a success the caches may forget what is now committed, and the
+// metrics and the progress callback see the new height.
+func (ix *Indexer) finish(c *inflight, err error) error {
+	_ = c.batch.Close()
 	for _, idx := range ix.indexes {
 		notifyCommitted(idx, err == nil)
 	}
 	if err != nil {
 		return err
 	}
-	ix.keys += uint64(count)
+	ix.keys += uint64(c.count)
 	ix.w.utxos.committed()
 	ix.w.addrs.committed()
 	if m := ix.cfg.Metrics; m != nil {
-		m.commitTime.Observe(time.Since(start).Seconds())
-		m.height.Set(float64(ix.Height()))
+		m.commitTime.Observe(time.Since(c.start).Seconds())
+		m.height.Set(float64(c.height))
 		m.cacheHits.Add(float64(ix.w.utxos.hits))
 		m.cacheMisses.Add(float64(ix.w.utxos.misses))
 	}
 	ix.w.utxos.hits, ix.w.utxos.misses = 0, 0
 	if ix.cfg.OnCommit != nil {
-		ix.cfg.OnCommit(Progress{Height: ix.Height(), SourceHeight: ix.srcTip, Txs: ix.w.state.Txs, Keys: ix.keys, Bulk: !sync})
+		ix.cfg.OnCommit(Progress{Height: c.height, SourceHeight: ix.srcTip, Txs: c.txs, Keys: ix.keys, Bulk: c.bulk})
 	}
 	return nil
 }
 
-func (ix *Indexer) discard() {
+// discard drops the pending batch, after waiting for the commit in flight,
+// whose error it returns.
+func (ix *Indexer) discard() error {
+	err := ix.wait()
 	if ix.batch != nil {
 		_ = ix.batch.Close()
 		ix.batch = nil
@@ -270,6 +353,7 @@ func (ix *Indexer) discard() {
 			notifyCommitted(idx, false)
 		}
 	}
+	return err
 }
 
 // ParseOnly runs the fetch and decode stages over heights from..to with

@@ -119,7 +119,7 @@ func (ix *Indexer) disconnect(h uint32) error {
 	ix.w.state = undo.Before
 	ix.w.tip, ix.w.hasTip = prev, h > 0
 	ix.w.utxos.reset()
-	ix.w.addrs.reset()
+	ix.w.addrs.reset(ix.w.state.NextAddrID <= 1)
 	ix.cfg.Logger.Info("disconnected block", "height", h, "hash", fmt.Sprintf("%x", reverse(cb.Block.Hash)))
 	return nil
 }

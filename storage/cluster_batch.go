@@ -83,7 +83,7 @@ func (b *Batch) PutClusterTx(gen uint32, n TxNum, t *TxHeuristics) {
 // DeleteClusterTxs removes the heuristic results of transactions
 // [from, to).
 func (b *Batch) DeleteClusterTxs(gen uint32, from, to TxNum) {
-	_ = b.b.DeleteRange(MakeClusterTxKey(gen, from).Encode(nil), MakeClusterTxKey(gen, to).Encode(nil), nil)
+	_ = b.deleteRange(MakeClusterTxKey(gen, from).Encode(nil), MakeClusterTxKey(gen, to).Encode(nil))
 }
 
 // PutGeneration writes the record of cluster generation gen.
@@ -105,7 +105,7 @@ func (b *Batch) PutActiveGeneration(gen uint32) {
 func (b *Batch) DeleteGeneration(gen uint32, tipName string) error {
 	for _, tag := range clusterTags {
 		lo := appendGen(nil, tag, gen)
-		if err := b.b.DeleteRange(lo, prefixUpperBound(lo), nil); err != nil {
+		if err := b.deleteRange(lo, prefixUpperBound(lo)); err != nil {
 			return fmt.Errorf("storage: delete cluster generation %d: %w", gen, err)
 		}
 	}

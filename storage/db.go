@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -23,8 +25,17 @@ const SchemaVersion = 1
 // made by one writer through Batch.
 type DB struct {
 	pdb   *pebble.DB
+	popts *pebble.Options
 	dir   string
 	chain string
+
+	// bulkFiles numbers the sstables bulk batches write; one bulk batch
+	// commits at a time. bulkPool keeps the buffer of the last closed bulk
+	// batch for the next one; a batch may be closed in another goroutine
+	// than the one that opens the next.
+	bulkFiles atomic.Uint64
+	bulkMu    sync.Mutex
+	bulkPool  *bulkWriter
 }
 
 // Open opens or creates the index in dir for chain (for example
@@ -63,6 +74,14 @@ func Open(dir, chain string, opts *Options) (*DB, error) {
 			popts.Levels[i].FilterPolicy = bloom.FilterPolicy(o.BloomBitsPerKey)
 		}
 	}
+	// Pebble opens a copy of the options with its defaults filled in; the
+	// same filled-in options describe the sstables bulk batches write.
+	popts.EnsureDefaults()
+	if !o.ReadOnly {
+		if err := removeBulkLeftovers(dir); err != nil {
+			return nil, err
+		}
+	}
 	pdb, err := pebble.Open(dir, popts)
 	if errors.Is(err, syscall.EAGAIN) {
 		return nil, fmt.Errorf("storage: open %s: the index is in use by another process (a running indexer holds it until it stops): %w", dir, err)
@@ -70,7 +89,7 @@ func Open(dir, chain string, opts *Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
-	db := &DB{pdb: pdb, dir: dir, chain: chain}
+	db := &DB{pdb: pdb, popts: popts, dir: dir, chain: chain}
 	if err := db.checkStamp(o.ReadOnly); err != nil {
 		return nil, errors.Join(err, pdb.Close())
 	}

@@ -130,7 +130,7 @@ func (b *Batch) DeleteEthBlock(h uint32, blk *EthBlockRecord, after *EthState, u
 	}
 	lo := EthSkipKey{TxNum: blk.FirstTxNum}.Encode(nil)
 	hi := EthSkipKey{TxNum: end}.Encode(nil)
-	if err := b.b.DeleteRange(lo, hi, nil); err != nil {
+	if err := b.deleteRange(lo, hi); err != nil {
 		return fmt.Errorf("storage: disconnect ethereum height %d: skipped logs: %w", h, err)
 	}
 	for id := blk.FirstAddrID; id < after.NextAddrID; id++ {

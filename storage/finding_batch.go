@@ -25,7 +25,7 @@ func (db *DB) ReplaceFindings(findings []StoredFinding, alerts []StoredAlert) er
 	defer b.Close()
 	for _, tag := range []byte{tagFinding, tagFindingAddr, tagAlert} {
 		lo := []byte{tag}
-		if err := b.b.DeleteRange(lo, prefixUpperBound(lo), nil); err != nil {
+		if err := b.deleteRange(lo, prefixUpperBound(lo)); err != nil {
 			return fmt.Errorf("storage: clear table %q: %w", tag, err)
 		}
 	}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -209,6 +210,35 @@ func (db *DB) Postings(id AddrID, after *PostingKey, fn func(Posting) bool) erro
 			return fmt.Errorf("posting %x: %w", it.Key(), err)
 		}
 		if !fn(Posting{PostingKey: k, PostingValue: v}) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// Addresses calls fn with the class, payload and number of every address
+// in the index, in key order, until fn returns false. The payload is only
+// valid during the call.
+func (db *DB) Addresses(ctx context.Context, fn func(class uint8, payload []byte, id AddrID) bool) error {
+	lo := []byte{tagAddr}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixUpperBound(lo)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for n, ok := 0, it.First(); ok; n, ok = n+1, it.Next() {
+		if n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		k, err := DecodeAddrKey(it.Key())
+		if err != nil {
+			return err
+		}
+		if v := it.Value(); len(v) != 8 {
+			return fmt.Errorf("storage: address row %x: %w", it.Key(), ErrCorruption)
+		} else if !fn(k.Class, k.Payload, AddrID(binary.BigEndian.Uint64(v))) {
 			break
 		}
 	}
