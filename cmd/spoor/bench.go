@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -48,6 +49,16 @@ type IngestResult struct {
 	ParseTxPerSec  float64 `json:"parse_only_tx_per_s"`
 	IndexTxPerSec  float64 `json:"full_index_tx_per_s"`
 	Ratio          float64 `json:"index_to_parse_ratio"`
+	// ParseCPUMicros and IndexCPUMicros are the CPU time (user and
+	// system, every thread) per transaction: unlike throughput, they
+	// hardly move when other processes share the machine.
+	ParseCPUMicros float64 `json:"parse_only_cpu_us_per_tx"`
+	IndexCPUMicros float64 `json:"full_index_cpu_us_per_tx"`
+	// WALTxPerSec is the full index written through Pebble's write-ahead
+	// log and memtables instead of as ingested tables, and IngestRatio
+	// the bulk path's throughput divided by it.
+	WALTxPerSec    float64 `json:"full_index_wal_tx_per_s"`
+	IngestRatio    float64 `json:"ingest_to_wal_ratio"`
 	KeysPerTx      float64 `json:"keys_per_tx"`
 	DiskBytesPerTx float64 `json:"disk_bytes_per_tx"`
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
@@ -87,54 +98,36 @@ func (c *cli) benchIngest(ctx context.Context, cfg Config, blocks []string, netw
 	res := IngestResult{Data: fmt.Sprint(blocks), Blocks: tip + 1, Workers: icfg.Workers}
 	for range runs {
 		// Parse only: the same fetch and decode stages, nothing written.
-		start := time.Now()
+		start, cpu0 := time.Now(), cpuTime()
 		txs, err := indexer.ParseOnly(ctx, src, 0, tip, icfg.Workers)
 		if err != nil {
 			return err
 		}
 		res.Txs = txs
 		res.ParseTxPerSec = max(res.ParseTxPerSec, float64(txs)/time.Since(start).Seconds())
+		res.ParseCPUMicros = minPositive(res.ParseCPUMicros, (cpuTime()-cpu0).Seconds()*1e6/float64(txs))
 
-		// Full index into a fresh directory.
-		dir, err := os.MkdirTemp("", "spoor-bench-")
-		if err != nil {
-			return err
-		}
-		bcfg := cfg
-		bcfg.DataDir = dir
-		db, err := openBitcoinDB(bcfg, net, false, nil)
-		if err != nil {
-			return err
-		}
-		var keys uint64
-		run := icfg
-		run.OnCommit = func(p indexer.Progress) { keys = p.Keys }
-		ix, err := indexer.New(db, src, run)
-		if err != nil {
-			return err
-		}
-		start = time.Now()
-		if err := ix.Run(ctx); err != nil {
-			return err
-		}
-		elapsed := time.Since(start)
-		if err := db.Compact(ctx); err != nil {
-			return err
-		}
-		res.IndexTxPerSec = max(res.IndexTxPerSec, float64(txs)/elapsed.Seconds())
-		res.KeysPerTx = float64(keys) / float64(txs)
-		if err := db.Close(); err != nil {
-			return err
-		}
-		size, err := sstSize(dir)
-		if err != nil {
-			return err
-		}
-		res.DiskBytesPerTx = float64(size) / float64(txs)
-		if err := os.RemoveAll(dir); err != nil {
-			return err
+		// The full index, as history loads (sorted tables ingested), and
+		// through the write-ahead log and memtables as blocks at the tip
+		// are written: the reference for what the bulk path gains.
+		for _, noIngest := range []bool{false, true} {
+			run := icfg
+			run.NoIngest = noIngest
+			m, err := c.benchIndexOnce(ctx, cfg, net, src, run)
+			if err != nil {
+				return err
+			}
+			if noIngest {
+				res.WALTxPerSec = max(res.WALTxPerSec, float64(txs)/m.elapsed.Seconds())
+				continue
+			}
+			res.IndexTxPerSec = max(res.IndexTxPerSec, float64(txs)/m.elapsed.Seconds())
+			res.IndexCPUMicros = minPositive(res.IndexCPUMicros, m.cpu.Seconds()*1e6/float64(txs))
+			res.KeysPerTx = float64(m.keys) / float64(txs)
+			res.DiskBytesPerTx = float64(m.disk) / float64(txs)
 		}
 	}
+	res.IngestRatio = res.IndexTxPerSec / res.WALTxPerSec
 	if addblock != "" {
 		files, err := blockFileList(blocks)
 		if err != nil {
@@ -158,14 +151,73 @@ func (c *cli) benchIngest(ctx context.Context, cfg Config, blocks []string, netw
 		return writeJSON(c.stdout, res)
 	}
 	fmt.Fprintf(c.stdout, "data: %d blocks, %d transactions (%s), %d workers, best of %d runs\n", res.Blocks, res.Txs, res.Data, res.Workers, runs)
-	fmt.Fprintf(c.stdout, "parse only   %10.0f tx/s\nfull index   %10.0f tx/s  (%.2f of parse-only)\nkeys/tx      %10.2f\ndisk/tx      %10.1f bytes (sstables after a full compaction)\npeak RSS     %10.1f MiB\n",
-		res.ParseTxPerSec, res.IndexTxPerSec, res.Ratio, res.KeysPerTx, res.DiskBytesPerTx, res.PeakRSSMiB)
+	fmt.Fprintf(c.stdout, "parse only   %10.0f tx/s  %6.2f CPU-µs/tx\nfull index   %10.0f tx/s  %6.2f CPU-µs/tx  (%.2f of parse-only)\n  through WAL %9.0f tx/s  (bulk ingest is %.2fx)\nkeys/tx      %10.2f\ndisk/tx      %10.1f bytes (sstables after a full compaction)\npeak RSS     %10.1f MiB\n",
+		res.ParseTxPerSec, res.ParseCPUMicros, res.IndexTxPerSec, res.IndexCPUMicros, res.Ratio, res.WALTxPerSec, res.IngestRatio, res.KeysPerTx, res.DiskBytesPerTx, res.PeakRSSMiB)
 	if res.BtcdTxPerSec > 0 {
 		fmt.Fprintf(c.stdout, "btcd addblock %10.0f tx/s  (--addrindex --txindex, fast-add; spoor full index is %.1fx)\n", res.BtcdTxPerSec, res.BtcdRatio)
 	} else {
 		fmt.Fprintln(c.stdout, "btcd addblock: not run (install it with scripts/install-nodes.sh, or pass --addblock)")
 	}
 	return nil
+}
+
+// indexRun is one full index measured by spoor bench ingest.
+type indexRun struct {
+	elapsed, cpu time.Duration
+	keys         uint64
+	disk         int64
+}
+
+// benchIndexOnce indexes src into a fresh directory with icfg and measures
+// it; the index is compacted before its size is taken, and removed.
+func (c *cli) benchIndexOnce(ctx context.Context, cfg Config, net bitcoin.Network, src indexer.Source, icfg indexer.Config) (indexRun, error) {
+	var m indexRun
+	dir, err := os.MkdirTemp("", "spoor-bench-")
+	if err != nil {
+		return m, err
+	}
+	defer os.RemoveAll(dir)
+	bcfg := cfg
+	bcfg.DataDir = dir
+	db, err := openBitcoinDB(bcfg, net, false, nil)
+	if err != nil {
+		return m, err
+	}
+	icfg.OnCommit = func(p indexer.Progress) { m.keys = p.Keys }
+	ix, err := indexer.New(db, src, icfg)
+	if err != nil {
+		return m, errors.Join(err, db.Close())
+	}
+	start, cpu0 := time.Now(), cpuTime()
+	if err := ix.Run(ctx); err != nil {
+		return m, errors.Join(err, db.Close())
+	}
+	m.elapsed, m.cpu = time.Since(start), cpuTime()-cpu0
+	if err := db.Compact(ctx); err != nil {
+		return m, errors.Join(err, db.Close())
+	}
+	if err := db.Close(); err != nil {
+		return m, err
+	}
+	m.disk, err = sstSize(dir)
+	return m, err
+}
+
+// cpuTime returns the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// minPositive returns the smaller of a and b, ignoring a zero a.
+func minPositive(a, b float64) float64 {
+	if a == 0 {
+		return b
+	}
+	return min(a, b)
 }
 
 // sstSize returns the bytes of the sstables under dir: the index itself,
