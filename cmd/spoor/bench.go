@@ -42,13 +42,13 @@ func (c *cli) registerBench(cmds map[string]func(context.Context, Config) error)
 
 // IngestResult is what spoor bench ingest measures.
 type IngestResult struct {
-	Data           string  `json:"data"`
-	Blocks         int32   `json:"blocks"`
-	Txs            uint64  `json:"txs"`
-	Workers        int     `json:"workers"`
-	ParseTxPerSec  float64 `json:"parse_only_tx_per_s"`
-	IndexTxPerSec  float64 `json:"full_index_tx_per_s"`
-	Ratio          float64 `json:"index_to_parse_ratio"`
+	Data          string  `json:"data"`
+	Blocks        int32   `json:"blocks"`
+	Txs           uint64  `json:"txs"`
+	Workers       int     `json:"workers"`
+	ParseTxPerSec float64 `json:"parse_only_tx_per_s"`
+	IndexTxPerSec float64 `json:"full_index_tx_per_s"`
+	Ratio         float64 `json:"index_to_parse_ratio"`
 	// ParseCPUMicros and IndexCPUMicros are the CPU time (user and
 	// system, every thread) per transaction: unlike throughput, they
 	// hardly move when other processes share the machine.
