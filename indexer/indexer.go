@@ -83,7 +83,7 @@ func (ix *Indexer) preloadAddrs() error {
 		c.reset(false)
 		return fmt.Errorf("load the address table: %w", err)
 	}
-	c.complete = uint64(len(c.young)) == ix.w.state.Addresses
+	c.complete = uint64(c.young.len()) == ix.w.state.Addresses
 	return nil
 }
 
