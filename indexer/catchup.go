@@ -66,7 +66,10 @@ func catchUp(ctx context.Context, db *storage.DB, idx Index, chainTip int32, bat
 		return nil
 	}
 	log.Info("catching up index", "index", idx.Name(), "from", from, "to", chainTip)
-	b := db.NewBatch()
+	// The blocks replayed are committed history: their rows are loaded as
+	// ingested tables, like history in the chain tables.
+	newBatch := func() *storage.Batch { return db.NewBulkBatch(batchBytes + batchBytes/4) }
+	b := newBatch()
 	for h := from; h <= chainTip; h++ {
 		if err := ctx.Err(); err != nil {
 			_ = b.Close()
@@ -90,7 +93,7 @@ func catchUp(ctx context.Context, db *storage.DB, idx Index, chainTip int32, bat
 			if err != nil {
 				return err
 			}
-			b = db.NewBatch()
+			b = newBatch()
 		}
 	}
 	_ = b.Close()

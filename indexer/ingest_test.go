@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/spoorhq/spoor/chains/bitcoin"
@@ -80,5 +81,45 @@ func TestIngestEqualsWAL(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// nopIndex is an index that writes nothing, so that the chain tables can
+// be built without the address index.
+type nopIndex struct{}
+
+func (nopIndex) Name() string                                          { return "nop" }
+func (nopIndex) ConnectBlock(*storage.Batch, *ConnectedBlock) error    { return nil }
+func (nopIndex) DisconnectBlock(*storage.Batch, *ConnectedBlock) error { return nil }
+
+// TestCatchUpEqualsIndexing checks that the address index added to an
+// existing index, and caught up from the chain tables in bulk batches,
+// equals the one written while indexing.
+func TestCatchUpEqualsIndexing(t *testing.T) {
+	src := bitcoin.FileSource{Files: openMainnetFiles(t)}
+	want := openDB(t)
+	runIndexer(t, want, src, Config{StopHeight: 4000})
+	got := openDB(t)
+	ix, err := New(got, src, Config{StopHeight: 4000}, nopIndex{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(dump(t, got), "\nX "); n != 0 {
+		t.Fatalf("%d address index rows written without the address index", n)
+	}
+	runIndexer(t, got, src, Config{StopHeight: 4000, BulkBatchBytes: 64 << 10})
+	// The no-op index keeps its tip; everything else must be equal.
+	a := dump(t, want)
+	var b strings.Builder
+	for line := range strings.Lines(dump(t, got)) {
+		if !strings.HasPrefix(line, "m tip/nop ") {
+			b.WriteString(line)
+		}
+	}
+	if !strings.Contains(a, "\nX ") || a != b.String() {
+		t.Fatalf("a caught-up address index differs from one written while indexing:\n%s", firstDiff(b.String(), a))
 	}
 }
