@@ -78,3 +78,19 @@ func (b *Batch) DeleteIncHeight(h uint32) error {
 		return nil
 	})
 }
+
+// DropIncDetection deletes everything incremental detection stored (its
+// findings, by-address rows, alert versions and mark) and its index tip,
+// so that it runs again from the first block; the webhook outbox stays.
+func (db *DB) DropIncDetection(tip string) error {
+	b := db.NewBatch()
+	defer b.Close()
+	for _, tag := range []byte{tagIncFinding, tagIncFindingAddr, tagIncAlert} {
+		lo := []byte{tag}
+		if err := b.b.DeleteRange(lo, prefixUpperBound(lo), nil); err != nil {
+			return fmt.Errorf("storage: clear table %q: %w", tag, err)
+		}
+	}
+	b.DeleteTip(tip)
+	return b.Commit(true)
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -215,4 +216,58 @@ func (db *DB) PutDelivery(k OutboxStateKey, r *DeliveryRecord) error {
 	defer b.Close()
 	b.PutDelivery(k, r)
 	return b.Commit(true)
+}
+
+// IncAlertsAt calls fn with every alert version raised at height h.
+func (db *DB) IncAlertsAt(h uint32, fn func(id AlertID, value []byte) error) error {
+	return db.scanPrefix(binary.BigEndian.AppendUint32([]byte{tagIncAlert, incAlertHeight}, h), func(k, _ []byte) error {
+		ak, err := DecodeIncAlertHeightKey(k)
+		if err != nil {
+			return err
+		}
+		v, err := db.get(IncAlertKey{ID: ak.ID, Height: h}.Encode(nil))
+		if err != nil {
+			return fmt.Errorf("storage: alert %x raised at height %d: %w", ak.ID, h, err)
+		}
+		return fn(ak.ID, v)
+	})
+}
+
+// IncAlertBefore reports whether alert id has a version raised below
+// height h.
+func (db *DB) IncAlertBefore(id AlertID, h uint32) (bool, error) {
+	lo := IncAlertKey{ID: id}.Encode(nil)
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: IncAlertKey{ID: id, Height: h}.Encode(nil)})
+	if err != nil {
+		return false, err
+	}
+	defer it.Close()
+	found := it.First()
+	return found, it.Error()
+}
+
+// DumpDetect writes the rows of the incremental detection and outbox
+// tables and the tip of index tip to w, one line per row in key order, as
+// Dump renders them: reorg tests compare them.
+func (db *DB) DumpDetect(w io.Writer, tip string) error {
+	for _, tag := range []byte{tagIncFinding, tagIncFindingAddr, tagOutbox, tagIncAlert} {
+		if err := db.scanPrefix([]byte{tag}, func(k, v []byte) error {
+			line, err := describeRow(k, v)
+			if err == nil {
+				_, err = io.WriteString(w, line+"\n")
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	v, err := db.getMeta(metaTipPre + tip)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "tip %x\n", v)
+	return err
 }

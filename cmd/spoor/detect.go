@@ -14,6 +14,7 @@ import (
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/chains/bitcoin/sim"
 	"github.com/spoorhq/spoor/heuristics/detect"
+	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
 )
 
@@ -89,9 +90,10 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 
 	fnd := c.app.Command("findings", "List stored findings, of one address or all.")
 	fndAddr := fnd.Arg("address", "Only findings naming this address.").String()
-	var fndDet string
+	var fndDet, fndSource string
 	var fndJSON bool
 	fnd.Flag("detector", "Only this detector's findings.").StringVar(&fndDet)
+	fnd.Flag("source", "Only the latest batch run's findings (batch) or those raised as blocks were indexed (incremental); default both.").EnumVar(&fndSource, detect.SourceBatch, detect.SourceIncremental)
 	fnd.Flag("json", "Print JSON.").BoolVar(&fndJSON)
 	fnd.Flag("network", netFlag).StringVar(&network)
 	cmds[fnd.FullCommand()] = func(ctx context.Context, cfg Config) error {
@@ -105,17 +107,7 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return err
 		}
 		defer db.Close()
-		var fs []detect.Finding
-		keep := func(v []byte) error {
-			f, err := detect.DecodeFinding(v)
-			if err != nil {
-				return err
-			}
-			if fndDet == "" || f.Name() == fndDet {
-				fs = append(fs, f)
-			}
-			return nil
-		}
+		filter := detect.FindingFilter{Detector: fndDet, Source: fndSource}
 		if *fndAddr != "" {
 			class, payload, err := bitcoin.ParseAddress(net, *fndAddr)
 			if err != nil {
@@ -127,21 +119,27 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			} else if err != nil {
 				return err
 			}
-			seqs, err := db.FindingsOf(id)
+			filter.Addrs = []storage.AddrID{id}
+		}
+		var fs []detect.Finding
+		var raised []string
+		for after := ""; ; {
+			page, more, err := detect.ReadFindings(db, filter, after, 1000)
 			if err != nil {
 				return err
 			}
-			for _, s := range seqs {
-				v, err := db.Finding(s)
-				if err != nil {
-					return err
+			for _, f := range page {
+				fs = append(fs, f.Finding)
+				where := ""
+				if f.Source == detect.SourceIncremental {
+					where = fmt.Sprintf(" (raised at height %d)", f.RaisedAt)
 				}
-				if err := keep(v); err != nil {
-					return err
-				}
+				raised = append(raised, where)
 			}
-		} else if err := db.ScanFindings(func(_ uint32, v []byte) error { return keep(v) }); err != nil {
-			return err
+			if !more || len(page) == 0 {
+				break
+			}
+			after = page[len(page)-1].Cursor
 		}
 		if fndJSON {
 			if fs == nil {
@@ -149,8 +147,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			}
 			return writeJSON(c.stdout, fs)
 		}
-		for _, f := range fs {
-			fmt.Fprintf(c.stdout, "%s %s %s: %s\n", f.Detector, f.Reason, f.Subject, f.Summary)
+		for i, f := range fs {
+			fmt.Fprintf(c.stdout, "%s %s %s%s: %s\n", f.Detector, f.Reason, f.Subject, raised[i], f.Summary)
 			for _, e := range f.Evidence {
 				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), e.Note)
 			}
@@ -280,6 +278,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	truthPath := ev.Flag("truth", "The truth.jsonl written by spoor simulate.").Required().String()
 	var evJSON bool
 	ev.Flag("json", "Print JSON.").BoolVar(&evJSON)
+	evSource := detect.SourceBatch
+	ev.Flag("source", "Score the latest batch run (batch, the default) or what incremental detection raised (incremental).").EnumVar(&evSource, detect.SourceBatch, detect.SourceIncremental)
 	ev.Flag("network", netFlag).StringVar(&network)
 	cmds[ev.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		truth, err := sim.ReadTruthFile(*truthPath)
@@ -292,15 +292,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		}
 		defer db.Close()
 		var fs []detect.Finding
-		if err := db.ScanFindings(func(_ uint32, v []byte) error {
-			f, err := detect.DecodeFinding(v)
-			fs = append(fs, f)
-			return err
-		}); err != nil {
-			return err
+		for after := ""; ; {
+			page, more, err := detect.ReadFindings(db, detect.FindingFilter{Source: evSource}, after, 1000)
+			if err != nil {
+				return err
+			}
+			for _, f := range page {
+				fs = append(fs, f.Finding)
+			}
+			if !more || len(page) == 0 {
+				break
+			}
+			after = page[len(page)-1].Cursor
 		}
 		if len(fs) == 0 {
-			return errors.New("eval detect: no stored findings: run spoor detect first")
+			return fmt.Errorf("eval detect: no stored %s findings: run spoor detect first (or index with detect.incremental.enabled)", evSource)
 		}
 		swept := func(addr string) bool {
 			class, payload, err := bitcoin.ParseAddress(net, addr)
@@ -319,12 +325,12 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return spent
 		}
 		var alerts []detect.Alert
-		if err := db.ScanAlerts(func(_ storage.AlertID, v []byte) error {
-			a, err := detect.DecodeAlert(v)
-			alerts = append(alerts, a)
+		stored, _, err := detect.ReadAlerts(db, detect.AlertFilter{Source: evSource}, "", 1<<30)
+		if err != nil {
 			return err
-		}); err != nil {
-			return err
+		}
+		for _, a := range stored {
+			alerts = append(alerts, a.Alert)
 		}
 		rep, err := detect.Evaluate(truth, fs, alerts, swept)
 		if err != nil {
@@ -348,4 +354,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		}
 		return nil
 	}
+}
+
+// detectIndexes returns the incremental detection index when the detect
+// section enables it, after running any detection a crash left undone,
+// and a function to call once indexing stops.
+func detectIndexes(ctx context.Context, cfg Config, db *storage.DB, net bitcoin.Network, log *slog.Logger) ([]indexer.Index, func(), error) {
+	if !cfg.Detect.Incremental.Enabled {
+		return nil, func() {}, nil
+	}
+	x, err := detect.NewIncremental(ctx, db, cfg.Detect, addressNamer(db, net), log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config detect: %w", err)
+	}
+	if err := x.Detect(ctx); err != nil {
+		return nil, nil, err
+	}
+	return []indexer.Index{x}, func() {}, nil
 }

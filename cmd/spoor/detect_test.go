@@ -147,3 +147,36 @@ func TestExampleConfigDetect(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIndexIncrementalDetection indexes a simulated chain with incremental
+// detection on: findings are raised, each at a height, as blocks are
+// indexed, and spoor findings and spoor eval detect read them.
+func TestIndexIncrementalDetection(t *testing.T) {
+	dir := t.TempDir()
+	blocks, data := filepath.Join(dir, "chain"), filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "spoor.yaml")
+	if err := os.WriteFile(cfg, []byte("detect:\n  incremental:\n    enabled: true\n    window_blocks: 40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps := [][]string{
+		{"simulate", "bitcoin", "--out", blocks, "--seed", "7", "--txs", "10000", "--txs-per-block", "200"},
+		{"--config", cfg, "index", "bitcoin", "--network", "regtest", "--blocks", blocks, "--datadir", data, "--progress", "none", "--log-level", "warn"},
+	}
+	for _, s := range steps {
+		if code, out, errs := runCLI(t, s...); code != 0 {
+			t.Fatalf("%v: %d %s %s", s, code, out, errs)
+		}
+	}
+	code, out, errs := runCLI(t, "findings", "--source", "incremental", "--datadir", data)
+	if code != 0 || !strings.Contains(out, "(raised at height ") || !strings.Contains(out, "peel_chain/1") {
+		t.Fatalf("findings --source incremental: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "findings", "--source", "batch", "--datadir", data)
+	if code != 0 || !strings.HasSuffix(out, "0 findings\n") {
+		t.Fatalf("findings --source batch before spoor detect: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "eval", "detect", "--source", "incremental", "--truth", filepath.Join(blocks, "truth.jsonl"), "--datadir", data)
+	if code != 0 || !strings.Contains(out, "peel_chain") {
+		t.Fatalf("eval detect --source incremental: %d %s %s", code, out, errs)
+	}
+}

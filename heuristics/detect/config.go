@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Config holds every detector's thresholds. Amounts are in satoshis,
@@ -22,6 +23,46 @@ type Config struct {
 	// MinIndicators is how many independent indicators an alert needs
 	// (direct sanctioned contact alerts alone). Default 2.
 	MinIndicators int `yaml:"min_indicators"`
+	// Incremental configures detection as blocks are indexed.
+	Incremental IncrementalConfig `yaml:"incremental"`
+	// Webhooks receive every new alert of incremental detection.
+	Webhooks []WebhookConfig `yaml:"webhooks"`
+}
+
+// IncrementalConfig configures detection as blocks are indexed (spoor
+// index): after a block is committed, the detectors run over the window
+// of the latest WindowBlocks blocks, and what they find that no earlier
+// run raised is stored with the height that raised it.
+type IncrementalConfig struct {
+	// Enabled turns incremental detection on. Default off.
+	Enabled bool `yaml:"enabled"`
+	// WindowBlocks is how many blocks, up to the new one, a run reads.
+	// A pattern longer than the window is never seen whole. Default 1008
+	// (a week of Bitcoin blocks).
+	WindowBlocks uint32 `yaml:"window_blocks"`
+	// EveryBlocks runs detection once this many new blocks are committed.
+	// Default 1 (every block). When more blocks than half a window arrive
+	// at once (catching up), runs step by half a window so that no span
+	// of blocks is skipped.
+	EveryBlocks uint32 `yaml:"every_blocks"`
+}
+
+// WebhookConfig is one receiver of alerts.
+type WebhookConfig struct {
+	// URL receives a POST of each event (JSON).
+	URL string `yaml:"url"`
+	// Secret signs the events (HMAC-SHA256); SecretEnv names an
+	// environment variable holding it instead. One of them is required.
+	Secret    string `yaml:"secret"`
+	SecretEnv string `yaml:"secret_env"`
+	// Timeout bounds one delivery attempt, in seconds. Default 10.
+	Timeout int64 `yaml:"timeout_seconds"`
+	// MaxAttempts bounds the attempts of one event; 0: retry forever.
+	MaxAttempts int `yaml:"max_attempts"`
+	// BackoffSeconds is the first retry delay, doubled after each failed
+	// attempt up to MaxBackoffSeconds. Defaults 1 and 3600.
+	BackoffSeconds    int64 `yaml:"backoff_seconds"`
+	MaxBackoffSeconds int64 `yaml:"max_backoff_seconds"`
 }
 
 // DepositSweepConfig configures deposit_sweep (§4.1).
@@ -214,6 +255,22 @@ func (c Config) Defaults() Config {
 	}
 	def(&c.Sanctioned.MaxHops, 2)
 	def(&c.MinIndicators, 2)
+	if c.Incremental.WindowBlocks == 0 {
+		c.Incremental.WindowBlocks = 1008
+	}
+	if c.Incremental.EveryBlocks == 0 {
+		c.Incremental.EveryBlocks = 1
+	}
+	hooks := make([]WebhookConfig, len(c.Webhooks))
+	for i, h := range c.Webhooks {
+		def64(&h.Timeout, 10)
+		def64(&h.BackoffSeconds, 1)
+		def64(&h.MaxBackoffSeconds, 3600)
+		hooks[i] = h
+	}
+	if c.Webhooks != nil {
+		c.Webhooks = hooks
+	}
 	return c
 }
 
@@ -264,6 +321,20 @@ func (c Config) Validate() error {
 	}
 	if c.MinIndicators < 1 {
 		errs = append(errs, fmt.Errorf("detect.min_indicators = %d: at least 1", c.MinIndicators))
+	}
+	if c.Incremental.WindowBlocks < 2 {
+		errs = append(errs, fmt.Errorf("detect.incremental.window_blocks = %d: at least 2", c.Incremental.WindowBlocks))
+	}
+	for i, h := range c.Webhooks {
+		if !strings.HasPrefix(h.URL, "http://") && !strings.HasPrefix(h.URL, "https://") {
+			errs = append(errs, fmt.Errorf("detect.webhooks[%d].url = %q: want an http:// or https:// URL", i, h.URL))
+		}
+		if (h.Secret == "") == (h.SecretEnv == "") {
+			errs = append(errs, fmt.Errorf("detect.webhooks[%d]: give exactly one of secret and secret_env", i))
+		}
+		if h.Timeout < 0 || h.BackoffSeconds < 0 || h.MaxBackoffSeconds < h.BackoffSeconds || h.MaxAttempts < 0 {
+			errs = append(errs, fmt.Errorf("detect.webhooks[%d]: timeout, backoff and attempts must not be negative, and max_backoff_seconds at least backoff_seconds", i))
+		}
 	}
 	return errors.Join(errs...)
 }
