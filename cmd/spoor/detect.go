@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/user"
 	"sort"
 	"strings"
@@ -161,6 +162,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	list := al.Command("list", "List stored alerts and the false-positive rate per detector from reviews.").Default()
 	var alJSON bool
 	list.Flag("json", "Print JSON.").BoolVar(&alJSON)
+	var alSource string
+	list.Flag("source", "Only the latest batch run's alerts (batch) or incremental detection's (incremental); default both.").EnumVar(&alSource, detect.SourceBatch, detect.SourceIncremental)
 	list.Flag("network", netFlag).StringVar(&network)
 	cmds[list.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		db, _, err := c.openDetectDB(cfg, network, true)
@@ -168,15 +171,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return err
 		}
 		defer db.Close()
-		var alerts []detect.Alert
-		if err := db.ScanAlerts(func(_ storage.AlertID, v []byte) error {
-			a, err := detect.DecodeAlert(v)
-			alerts = append(alerts, a)
-			return err
-		}); err != nil {
+		stored, _, err := detect.ReadAlerts(db, detect.AlertFilter{Source: alSource}, "", 1<<30)
+		if err != nil {
 			return err
 		}
-		sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].Score > alerts[j].Score })
+		sort.SliceStable(stored, func(i, j int) bool { return stored[i].Score > stored[j].Score })
+		var alerts []detect.Alert
+		var where []string
+		for _, sa := range stored {
+			alerts = append(alerts, sa.Alert)
+			w := ""
+			if sa.Source == detect.SourceIncremental {
+				w = fmt.Sprintf(" (incremental, raised at height %d)", sa.RaisedAt)
+			}
+			where = append(where, w)
+		}
 		var reviews []detect.Review
 		if err := db.ScanReviews(func(_ storage.ReviewKey, v []byte) error {
 			r, err := detect.DecodeReview(v)
@@ -201,8 +210,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			}
 			return writeJSON(c.stdout, map[string]any{"alerts": alerts, "false_positive_rates": rates})
 		}
-		for _, a := range alerts {
-			fmt.Fprintf(c.stdout, "%s score %.2f %s [%s]\n  %s\n", a.ID, a.Score, a.Subject, strings.Join(a.Reasons, ","), a.Description)
+		for i, a := range alerts {
+			fmt.Fprintf(c.stdout, "%s score %.2f %s [%s]%s\n  %s\n", a.ID, a.Score, a.Subject, strings.Join(a.Reasons, ","), where[i], a.Description)
 			for _, ind := range a.Indicators {
 				fmt.Fprintf(c.stdout, "  - %s %s: %s\n", ind.Detector, ind.Reason, ind.Summary)
 			}
@@ -243,34 +252,24 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return err
 		}
 		defer db.Close()
-		v, err := db.Alert(id)
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("alerts review: no alert %s in the latest detection run (spoor alerts lists them)", *revID)
+		verdict := detect.VerdictConfirmed
+		if falsePos {
+			verdict = detect.VerdictFalsePositive
+		}
+		who := ""
+		if u, err := user.Current(); err == nil {
+			who = u.Username
+		}
+		r, err := detect.MarkAlert(db, db, id, verdict, note, who, time.Now().UnixNano())
+		if errors.Is(err, detect.ErrUnknownAlert) {
+			return fmt.Errorf("alerts review: no alert %s in the latest detection run or incremental detection (spoor alerts lists them)", *revID)
 		} else if err != nil {
 			return err
 		}
-		a, err := detect.DecodeAlert(v)
-		if err != nil {
+		if err := auditCLI(ctx, cfg, "alerts.review", map[string]any{"alert": r.Alert, "verdict": r.Verdict, "note": note, "detectors": r.Detectors}, 0); err != nil {
 			return err
 		}
-		r := detect.Review{Alert: a.ID, Verdict: "confirmed", Note: note, Time: time.Now().UnixNano(), Detectors: a.Detectors, AlertSubject: a.Subject}
-		if falsePos {
-			r.Verdict = "false_positive"
-		}
-		if u, err := user.Current(); err == nil {
-			r.Reviewer = u.Username
-		}
-		rv, err := detect.EncodeReview(&r)
-		if err != nil {
-			return err
-		}
-		if err := db.PutReview(storage.ReviewKey{Alert: id, UnixNano: uint64(r.Time)}, rv); err != nil {
-			return err
-		}
-		if err := auditCLI(ctx, cfg, "alerts.review", map[string]any{"alert": a.ID, "verdict": r.Verdict, "note": note, "detectors": a.Detectors}, 0); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "alert %s marked %s\n", a.ID, r.Verdict)
+		fmt.Fprintf(c.stdout, "alert %s marked %s\n", r.Alert, r.Verdict)
 		return nil
 	}
 
@@ -358,17 +357,54 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 
 // detectIndexes returns the incremental detection index when the detect
 // section enables it, after running any detection a crash left undone,
-// and a function to call once indexing stops.
+// and starts delivering webhook events when webhooks are configured. The
+// returned function stops the deliverer; undelivered events stay in the
+// outbox for the next start.
 func detectIndexes(ctx context.Context, cfg Config, db *storage.DB, net bitcoin.Network, log *slog.Logger) ([]indexer.Index, func(), error) {
 	if !cfg.Detect.Incremental.Enabled {
+		if len(cfg.Detect.Webhooks) > 0 {
+			return nil, nil, errors.New("config detect.webhooks: webhooks deliver the alerts of incremental detection; set detect.incremental.enabled: true")
+		}
 		return nil, func() {}, nil
 	}
 	x, err := detect.NewIncremental(ctx, db, cfg.Detect, addressNamer(db, net), log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config detect: %w", err)
 	}
+	stop := func() {}
+	if len(cfg.Detect.Webhooks) > 0 {
+		d, err := detect.NewDeliverer(db, cfg.Detect, os.Getenv, log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config detect: %w", err)
+		}
+		x.Notify = d.Wake
+		dctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = d.Run(dctx, 30*time.Second)
+		}()
+		stop = func() {
+			cancel()
+			<-done
+			// One last pass for what the final blocks raised, bounded.
+			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if _, err := d.DeliverDue(fctx); err != nil {
+				log.Warn("webhook delivery at exit", "err", err)
+			}
+			fcancel()
+			if p, err := d.Pending(); err == nil {
+				for i, n := range p {
+					if n > 0 {
+						log.Warn("webhook events not yet acknowledged; they are delivered at the next start", "url", cfg.Detect.Webhooks[i].URL, "events", n)
+					}
+				}
+			}
+		}
+	}
 	if err := x.Detect(ctx); err != nil {
+		stop()
 		return nil, nil, err
 	}
-	return []indexer.Index{x}, func() {}, nil
+	return []indexer.Index{x}, stop, nil
 }

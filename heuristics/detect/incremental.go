@@ -53,6 +53,9 @@ type Incremental struct {
 	nextSeq uint64
 	// runs counts detection runs, for tests and logs.
 	runs int
+	// Notify, when set, is called after every commit that may have
+	// queued webhook events (a Deliverer's Wake).
+	Notify func()
 }
 
 var (
@@ -136,6 +139,9 @@ func (x *Incremental) queueRetractions(b *storage.Batch, h uint32) error {
 func (x *Incremental) Committed() {
 	if err := x.Detect(x.ctx); err != nil && !errors.Is(err, context.Canceled) {
 		x.log.Error("incremental detection failed; it is retried after the next block", "err", err)
+	}
+	if x.Notify != nil && len(x.cfg.Webhooks) > 0 {
+		x.Notify()
 	}
 }
 
