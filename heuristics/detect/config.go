@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -27,6 +28,14 @@ type Config struct {
 	Incremental IncrementalConfig `yaml:"incremental"`
 	// Webhooks receive every new alert of incremental detection.
 	Webhooks []WebhookConfig `yaml:"webhooks"`
+	// Prices names a CSV file of "date,usd" lines: the USD price of one
+	// coin per UTC day (PriceTable documents the format and the fallback
+	// for a missing day). Thresholds given in USD need it.
+	Prices string `yaml:"prices"`
+
+	// prices is the loaded table, once loaded (NewIncremental loads it
+	// once; Run loads it when it is nil).
+	prices *PriceTable
 }
 
 // IncrementalConfig configures detection as blocks are indexed (spoor
@@ -92,9 +101,15 @@ type PeelChainConfig struct {
 
 // StructuringConfig configures structuring (§4.2).
 type StructuringConfig struct {
-	// ThresholdsSat are the reporting thresholds, in satoshis. Default
-	// 10,000,000 (0.1 BTC: the simulator has no exchange rate).
+	// ThresholdsSat are the reporting thresholds, in satoshis. Default,
+	// when neither list is given: 10,000,000 (0.1 BTC: the simulator has
+	// no exchange rate).
 	ThresholdsSat []uint64 `yaml:"thresholds_sat"`
+	// ThresholdsUSD are reporting thresholds in USD (for example 10000,
+	// 3000, 1000: reference §4.2), converted to satoshis at each
+	// transaction's day with the price table (Config.Prices), which they
+	// require.
+	ThresholdsUSD []float64 `yaml:"thresholds_usd"`
 	// Margin is δ: transfers in [T·(1−δ), T) count. Default 0.10.
 	Margin float64 `yaml:"margin"`
 	// MinTransfers is the least count in one window. Default 3.
@@ -213,7 +228,7 @@ func (c Config) Defaults() Config {
 	def(&c.PeelChain.MinHops, 3)
 	deff(&c.PeelChain.MaxPeelShare, 0.5)
 	def(&c.PeelChain.MinPeelsToExchange, 2)
-	if len(c.Structuring.ThresholdsSat) == 0 {
+	if len(c.Structuring.ThresholdsSat) == 0 && len(c.Structuring.ThresholdsUSD) == 0 {
 		c.Structuring.ThresholdsSat = []uint64{10_000_000}
 	}
 	deff(&c.Structuring.Margin, 0.10)
@@ -268,8 +283,12 @@ func (c Config) Defaults() Config {
 		def64(&h.MaxBackoffSeconds, 3600)
 		hooks[i] = h
 	}
-	if c.Webhooks != nil {
-		c.Webhooks = hooks
+	c.Webhooks = hooks
+	if len(hooks) == 0 {
+		c.Webhooks = nil // an empty list in a file is no list
+	}
+	if len(c.Structuring.ThresholdsUSD) == 0 {
+		c.Structuring.ThresholdsUSD = nil
 	}
 	return c
 }
@@ -302,6 +321,14 @@ func (c Config) Validate() error {
 		}
 	}
 	pos("structuring.window_seconds", c.Structuring.Window)
+	for _, u := range c.Structuring.ThresholdsUSD {
+		if !(u > 0) || math.IsInf(u, 0) {
+			errs = append(errs, fmt.Errorf("detect.structuring.thresholds_usd: %v is not a positive amount of USD", u))
+		}
+	}
+	if len(c.Structuring.ThresholdsUSD) > 0 && c.Prices == "" && c.prices == nil {
+		errs = append(errs, fmt.Errorf("detect.structuring.thresholds_usd %v: USD thresholds need a price table (detect.prices: FILE)", c.Structuring.ThresholdsUSD))
+	}
 	share("fan_in.max_median_share", c.FanIn.MaxMedianShare, true)
 	share("fan_in.min_out_share", c.FanIn.MinOutShare, true)
 	pos("fan_in.min_sources", int64(c.FanIn.MinSources))
@@ -337,4 +364,25 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// WithPrices returns c with the price table p, used instead of loading
+// c.Prices (tests, and callers that load the table once).
+func (c Config) WithPrices(p *PriceTable) Config {
+	c.prices = p
+	return c
+}
+
+// loadPrices returns the price table of c, loading it when needed; nil
+// when none is configured.
+func (c *Config) loadPrices() (*PriceTable, error) {
+	if c.prices != nil || c.Prices == "" {
+		return c.prices, nil
+	}
+	p, err := LoadPrices(c.Prices)
+	if err != nil {
+		return nil, err
+	}
+	c.prices = p
+	return p, nil
 }

@@ -73,6 +73,9 @@ func NewIncremental(ctx context.Context, db *storage.DB, cfg Config, names func(
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if _, err := cfg.loadPrices(); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
