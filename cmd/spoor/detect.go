@@ -56,12 +56,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	det.Flag("network", netFlag).StringVar(&network)
 	var only []string
 	det.Flag("detector", "Run only this detector (repeatable); deposit sweeps always run first.").StringsVar(&only)
+	var dropInc bool
+	det.Flag("drop-incremental", "Instead, delete what incremental detection stored (findings, alert versions, its tip; not the webhook outbox), so that the next spoor index runs it again from the first block, for example with another window.").BoolVar(&dropInc)
 	cmds[det.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		db, net, err := c.openDetectDB(cfg, network, false)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
+		if dropInc {
+			if err := db.DropIncDetection(detect.IncrementalIndexName); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.stdout, "incremental detection dropped; spoor index with detect.incremental.enabled runs it again from the first block")
+			return nil
+		}
 		start := time.Now()
 		w, err := loadWorld(ctx, db, net)
 		if err != nil {
