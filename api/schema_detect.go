@@ -164,6 +164,8 @@ func (ds *detectSchema) fields() (graphql.Fields, error) {
 		"lastTime":       field(graphql.String, "Time of its latest evidence (RFC 3339).", func(s any) any { return rfc3339(al(s).LastTime) }),
 		"source":         field(nn(graphql.String), "batch or incremental.", func(s any) any { return al(s).Source }),
 		"raisedAtHeight": field(graphql.Int, "For incremental alerts, the height that raised this version.", func(s any) any { return incHeight(al(s).Source, al(s).RaisedAt) }),
+		"findings": {Type: list(finding), Description: "The findings behind its indicators and supporting evidence, with their full evidence.",
+			Resolve: b.RequireRole(RoleAnalyst, func(p graphql.ResolveParams) (any, error) { return ds.alertFindings(al(p.Source)) })},
 		"reviews": {Type: list(review), Description: "Analysts' reviews of the alert, oldest first; the latest counts.",
 			Resolve: b.RequireRole(RoleAnalyst, func(p graphql.ResolveParams) (any, error) {
 				id, err := detect.ParseAlertID(al(p.Source).ID)
@@ -212,7 +214,7 @@ func (ds *detectSchema) fields() (graphql.Fields, error) {
 	b.SetCost("Screening.findings", 20)
 	b.SetCost("Screening.alerts", 10)
 	for _, l := range []string{"Finding.evidence", "Finding.measured", "Finding.addresses", "Finding.txids", "Alert.indicators",
-		"Alert.supporting", "Alert.reasons", "Alert.detectors", "Alert.reviews", "Indicator.txids", "Review.detectors", "Screening.alerts"} {
+		"Alert.supporting", "Alert.reasons", "Alert.detectors", "Alert.reviews", "Alert.findings", "Indicator.txids", "Review.detectors", "Screening.alerts"} {
 		b.SetListSize(l, 20)
 	}
 
@@ -380,7 +382,17 @@ func (ds *detectSchema) findings(p graphql.ResolveParams, addr, after string, n 
 }
 
 func (ds *detectSchema) clusterFindings(p graphql.ResolveParams, addr, after string, n int) (*connection, error) {
-	id, err := ds.addrID("findings", "cluster", addr)
+	addrs, err := ds.clusterAddrs("findings", addr)
+	if err != nil {
+		return nil, err
+	}
+	return ds.findingPage("findings", p, addrs, after, n)
+}
+
+// clusterAddrs returns the addresses of addr's cluster in the active
+// clustering (addr alone without one), refusing clusters over the bound.
+func (ds *detectSchema) clusterAddrs(field, addr string) ([]storage.AddrID, error) {
+	id, err := ds.addrID(field, "cluster", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -404,13 +416,45 @@ func (ds *detectSchema) clusterFindings(p graphql.ResolveParams, addr, after str
 			return nil, err
 		}
 		if over {
-			return nil, Errorf(CodeLimit, "findings: the cluster of %s has more than %d addresses; ask by address instead", clip(addr, 100), ds.opts.MaxClusterAddrs)
+			return nil, Errorf(CodeLimit, "%s: the cluster of %s has more than %d addresses; ask by address instead", field, clip(addr, 100), ds.opts.MaxClusterAddrs)
 		}
 		if len(addrs) == 0 {
 			addrs = append(addrs, id)
 		}
 	}
-	return ds.findingPage("findings", p, addrs, after, n)
+	return addrs, nil
+}
+
+// alertFindings returns the stored findings behind a's indicators and
+// supporting evidence: those of its cluster, from its source, with an
+// indicator's detector, summary and transactions.
+func (ds *detectSchema) alertFindings(a *detect.StoredAlert) ([]*detect.StoredFinding, error) {
+	addrs, err := ds.clusterAddrs("Alert.findings", a.Subject)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, ind := range append(append([]detect.Indicator(nil), a.Indicators...), a.Supporting...) {
+		want[ind.Detector+"\x00"+ind.Summary+"\x00"+fmt.Sprint(ind.Txids)] = true
+	}
+	var out []*detect.StoredFinding
+	for after := ""; ; {
+		page, more, err := detect.ReadFindings(ds.r, detect.FindingFilter{Addrs: addrs, Source: a.Source}, after, 500)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page {
+			f := &page[i]
+			if k := f.Detector + "\x00" + f.Summary + "\x00" + fmt.Sprint(f.Txids); want[k] {
+				delete(want, k)
+				out = append(out, f)
+			}
+		}
+		if !more || len(page) == 0 || len(want) == 0 {
+			return out, nil
+		}
+		after = page[len(page)-1].Cursor
+	}
 }
 
 // clusterRoot returns the root of a's cluster in the active clustering,

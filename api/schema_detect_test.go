@@ -255,9 +255,15 @@ func TestAlertsFieldAndScreening(t *testing.T) {
 	if len(res.Alerts) == 0 {
 		t.Fatal("the world raises no alert")
 	}
-	got := pageAll(t, s, "alerts", "", "id subject score reasons source indicators { detector reason txids }", 3)
+	got := pageAll(t, s, "alerts", "", "id subject score reasons source indicators { detector reason txids } supporting { detector } findings { detector txids }", 3)
 	if len(got) != len(res.Alerts) {
 		t.Fatalf("paged %d alerts, %d stored", len(got), len(res.Alerts))
+	}
+	for _, a := range got {
+		n := len(a["indicators"].([]any)) + len(a["supporting"].([]any))
+		if fs := a["findings"].([]any); len(fs) != n {
+			t.Fatalf("alert %s: %d findings behind %d indicators", a["id"], len(fs), n)
+		}
 	}
 	ids := map[string]bool{}
 	for _, a := range got {
