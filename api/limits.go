@@ -82,15 +82,20 @@ func (s *Schema) CheckLimits(doc *ast.Document, opName string, vars map[string]a
 		return 0, Errorf(CodeSyntax, "the query holds no operation")
 	case opName == "" && ops > 1:
 		return 0, Errorf(CodeSyntax, "the query holds %d operations: name the one to run (operationName)", ops)
+	case op.Operation == ast.OperationTypeMutation && s.gql.MutationType() != nil:
 	case op.Operation != ast.OperationTypeQuery:
 		return 0, Errorf(CodeSyntax, "%s operations are not served; only queries", op.Operation)
+	}
+	root := s.gql.QueryType()
+	if op.Operation == ast.OperationTypeMutation {
+		root = s.gql.MutationType()
 	}
 	for _, vd := range op.VariableDefinitions {
 		if vd.Variable != nil && vd.Variable.Name != nil && vd.DefaultValue != nil {
 			w.varDefs[vd.Variable.Name.Value] = vd.DefaultValue
 		}
 	}
-	st, err := w.selectionSet(op.SelectionSet, s.gql.QueryType())
+	st, err := w.selectionSet(op.SelectionSet, root)
 	if err != nil {
 		return 0, err
 	}

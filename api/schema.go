@@ -31,6 +31,16 @@ type Builder struct {
 	types     map[string]graphql.Type
 	costs     map[string]int64
 	listSizes map[string]int64
+	mutations graphql.Fields
+}
+
+// AddMutation adds a root field of the Mutation type. Its resolver should
+// be wrapped in RequireRole like a query field's.
+func (b *Builder) AddMutation(name string, f *graphql.Field) {
+	if b.mutations == nil {
+		b.mutations = graphql.Fields{}
+	}
+	b.mutations[name] = f
 }
 
 // Type returns the shared type registered under name, or nil.
@@ -94,7 +104,15 @@ func NewSchema(opts SchemaOptions, areas ...Area) (*Schema, error) {
 		Description: "The root of every query. Each field names the role an API key needs for it.",
 		Fields:      root,
 	})
-	s, err := graphql.NewSchema(graphql.SchemaConfig{Query: query})
+	sc := graphql.SchemaConfig{Query: query}
+	if len(b.mutations) > 0 {
+		sc.Mutation = graphql.NewObject(graphql.ObjectConfig{
+			Name:        "Mutation",
+			Description: "Changes to stored state. Each field names the role an API key needs for it; every change is audited.",
+			Fields:      b.mutations,
+		})
+	}
+	s, err := graphql.NewSchema(sc)
 	if err != nil {
 		return nil, fmt.Errorf("api: schema: %w", err)
 	}

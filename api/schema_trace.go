@@ -213,6 +213,7 @@ func (ts *traceSchema) fields() graphql.Fields {
 		"sending":   field(nn(exposure), "Where its funds went.", func(s any) any { return s.(*trace.Screening).Sending }),
 		"partial":   field(nn(graphql.Boolean), "Whether a bound cut either side short.", func(s any) any { return s.(*trace.Screening).Partial }),
 	}})
+	b.AddType(screening)
 
 	direction := graphql.NewEnum(graphql.EnumConfig{Name: "TraceDirection", Description: "Which way a trace walks.", Values: graphql.EnumValueConfigMap{
 		"FORWARD":  {Value: "forward", Description: "Where the funds went."},

@@ -81,6 +81,7 @@ func testSchema(tb testing.TB) *Schema {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	closeDetectWorld()
 	if shared.db != nil {
 		shared.db.Close()
 	}

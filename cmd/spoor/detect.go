@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/user"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/chains/bitcoin/sim"
 	"github.com/spoorhq/spoor/heuristics/detect"
+	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
 )
 
@@ -54,12 +56,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	det.Flag("network", netFlag).StringVar(&network)
 	var only []string
 	det.Flag("detector", "Run only this detector (repeatable); deposit sweeps always run first.").StringsVar(&only)
+	var dropInc bool
+	det.Flag("drop-incremental", "Instead, delete what incremental detection stored (findings, alert versions, its tip; not the webhook outbox), so that the next spoor index runs it again from the first block, for example with another window.").BoolVar(&dropInc)
 	cmds[det.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		db, net, err := c.openDetectDB(cfg, network, false)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
+		if dropInc {
+			if err := db.DropIncDetection(detect.IncrementalIndexName); err != nil {
+				return err
+			}
+			fmt.Fprintln(c.stdout, "incremental detection dropped; spoor index with detect.incremental.enabled runs it again from the first block")
+			return nil
+		}
 		start := time.Now()
 		w, err := loadWorld(ctx, db, net)
 		if err != nil {
@@ -89,9 +100,10 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 
 	fnd := c.app.Command("findings", "List stored findings, of one address or all.")
 	fndAddr := fnd.Arg("address", "Only findings naming this address.").String()
-	var fndDet string
+	var fndDet, fndSource string
 	var fndJSON bool
 	fnd.Flag("detector", "Only this detector's findings.").StringVar(&fndDet)
+	fnd.Flag("source", "Only the latest batch run's findings (batch) or those raised as blocks were indexed (incremental); default both.").EnumVar(&fndSource, detect.SourceBatch, detect.SourceIncremental)
 	fnd.Flag("json", "Print JSON.").BoolVar(&fndJSON)
 	fnd.Flag("network", netFlag).StringVar(&network)
 	cmds[fnd.FullCommand()] = func(ctx context.Context, cfg Config) error {
@@ -105,17 +117,7 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return err
 		}
 		defer db.Close()
-		var fs []detect.Finding
-		keep := func(v []byte) error {
-			f, err := detect.DecodeFinding(v)
-			if err != nil {
-				return err
-			}
-			if fndDet == "" || f.Name() == fndDet {
-				fs = append(fs, f)
-			}
-			return nil
-		}
+		filter := detect.FindingFilter{Detector: fndDet, Source: fndSource}
 		if *fndAddr != "" {
 			class, payload, err := bitcoin.ParseAddress(net, *fndAddr)
 			if err != nil {
@@ -127,21 +129,27 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			} else if err != nil {
 				return err
 			}
-			seqs, err := db.FindingsOf(id)
+			filter.Addrs = []storage.AddrID{id}
+		}
+		var fs []detect.Finding
+		var raised []string
+		for after := ""; ; {
+			page, more, err := detect.ReadFindings(db, filter, after, 1000)
 			if err != nil {
 				return err
 			}
-			for _, s := range seqs {
-				v, err := db.Finding(s)
-				if err != nil {
-					return err
+			for _, f := range page {
+				fs = append(fs, f.Finding)
+				where := ""
+				if f.Source == detect.SourceIncremental {
+					where = fmt.Sprintf(" (raised at height %d)", f.RaisedAt)
 				}
-				if err := keep(v); err != nil {
-					return err
-				}
+				raised = append(raised, where)
 			}
-		} else if err := db.ScanFindings(func(_ uint32, v []byte) error { return keep(v) }); err != nil {
-			return err
+			if !more || len(page) == 0 {
+				break
+			}
+			after = page[len(page)-1].Cursor
 		}
 		if fndJSON {
 			if fs == nil {
@@ -149,8 +157,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			}
 			return writeJSON(c.stdout, fs)
 		}
-		for _, f := range fs {
-			fmt.Fprintf(c.stdout, "%s %s %s: %s\n", f.Detector, f.Reason, f.Subject, f.Summary)
+		for i, f := range fs {
+			fmt.Fprintf(c.stdout, "%s %s %s%s: %s\n", f.Detector, f.Reason, f.Subject, raised[i], f.Summary)
 			for _, e := range f.Evidence {
 				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), e.Note)
 			}
@@ -163,6 +171,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	list := al.Command("list", "List stored alerts and the false-positive rate per detector from reviews.").Default()
 	var alJSON bool
 	list.Flag("json", "Print JSON.").BoolVar(&alJSON)
+	var alSource string
+	list.Flag("source", "Only the latest batch run's alerts (batch) or incremental detection's (incremental); default both.").EnumVar(&alSource, detect.SourceBatch, detect.SourceIncremental)
 	list.Flag("network", netFlag).StringVar(&network)
 	cmds[list.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		db, _, err := c.openDetectDB(cfg, network, true)
@@ -170,15 +180,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return err
 		}
 		defer db.Close()
-		var alerts []detect.Alert
-		if err := db.ScanAlerts(func(_ storage.AlertID, v []byte) error {
-			a, err := detect.DecodeAlert(v)
-			alerts = append(alerts, a)
-			return err
-		}); err != nil {
+		stored, _, err := detect.ReadAlerts(db, detect.AlertFilter{Source: alSource}, "", 1<<30)
+		if err != nil {
 			return err
 		}
-		sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].Score > alerts[j].Score })
+		sort.SliceStable(stored, func(i, j int) bool { return stored[i].Score > stored[j].Score })
+		var alerts []detect.Alert
+		var where []string
+		for _, sa := range stored {
+			alerts = append(alerts, sa.Alert)
+			w := ""
+			if sa.Source == detect.SourceIncremental {
+				w = fmt.Sprintf(" (incremental, raised at height %d)", sa.RaisedAt)
+			}
+			where = append(where, w)
+		}
 		var reviews []detect.Review
 		if err := db.ScanReviews(func(_ storage.ReviewKey, v []byte) error {
 			r, err := detect.DecodeReview(v)
@@ -203,8 +219,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			}
 			return writeJSON(c.stdout, map[string]any{"alerts": alerts, "false_positive_rates": rates})
 		}
-		for _, a := range alerts {
-			fmt.Fprintf(c.stdout, "%s score %.2f %s [%s]\n  %s\n", a.ID, a.Score, a.Subject, strings.Join(a.Reasons, ","), a.Description)
+		for i, a := range alerts {
+			fmt.Fprintf(c.stdout, "%s score %.2f %s [%s]%s\n  %s\n", a.ID, a.Score, a.Subject, strings.Join(a.Reasons, ","), where[i], a.Description)
 			for _, ind := range a.Indicators {
 				fmt.Fprintf(c.stdout, "  - %s %s: %s\n", ind.Detector, ind.Reason, ind.Summary)
 			}
@@ -245,34 +261,24 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return err
 		}
 		defer db.Close()
-		v, err := db.Alert(id)
-		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("alerts review: no alert %s in the latest detection run (spoor alerts lists them)", *revID)
+		verdict := detect.VerdictConfirmed
+		if falsePos {
+			verdict = detect.VerdictFalsePositive
+		}
+		who := ""
+		if u, err := user.Current(); err == nil {
+			who = u.Username
+		}
+		r, err := detect.MarkAlert(db, db, id, verdict, note, who, time.Now().UnixNano())
+		if errors.Is(err, detect.ErrUnknownAlert) {
+			return fmt.Errorf("alerts review: no alert %s in the latest detection run or incremental detection (spoor alerts lists them)", *revID)
 		} else if err != nil {
 			return err
 		}
-		a, err := detect.DecodeAlert(v)
-		if err != nil {
+		if err := auditCLI(ctx, cfg, "alerts.review", map[string]any{"alert": r.Alert, "verdict": r.Verdict, "note": note, "detectors": r.Detectors}, 0); err != nil {
 			return err
 		}
-		r := detect.Review{Alert: a.ID, Verdict: "confirmed", Note: note, Time: time.Now().UnixNano(), Detectors: a.Detectors, AlertSubject: a.Subject}
-		if falsePos {
-			r.Verdict = "false_positive"
-		}
-		if u, err := user.Current(); err == nil {
-			r.Reviewer = u.Username
-		}
-		rv, err := detect.EncodeReview(&r)
-		if err != nil {
-			return err
-		}
-		if err := db.PutReview(storage.ReviewKey{Alert: id, UnixNano: uint64(r.Time)}, rv); err != nil {
-			return err
-		}
-		if err := auditCLI(ctx, cfg, "alerts.review", map[string]any{"alert": a.ID, "verdict": r.Verdict, "note": note, "detectors": a.Detectors}, 0); err != nil {
-			return err
-		}
-		fmt.Fprintf(c.stdout, "alert %s marked %s\n", a.ID, r.Verdict)
+		fmt.Fprintf(c.stdout, "alert %s marked %s\n", r.Alert, r.Verdict)
 		return nil
 	}
 
@@ -280,6 +286,8 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	truthPath := ev.Flag("truth", "The truth.jsonl written by spoor simulate.").Required().String()
 	var evJSON bool
 	ev.Flag("json", "Print JSON.").BoolVar(&evJSON)
+	evSource := detect.SourceBatch
+	ev.Flag("source", "Score the latest batch run (batch, the default) or what incremental detection raised (incremental).").EnumVar(&evSource, detect.SourceBatch, detect.SourceIncremental)
 	ev.Flag("network", netFlag).StringVar(&network)
 	cmds[ev.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		truth, err := sim.ReadTruthFile(*truthPath)
@@ -292,15 +300,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		}
 		defer db.Close()
 		var fs []detect.Finding
-		if err := db.ScanFindings(func(_ uint32, v []byte) error {
-			f, err := detect.DecodeFinding(v)
-			fs = append(fs, f)
-			return err
-		}); err != nil {
-			return err
+		for after := ""; ; {
+			page, more, err := detect.ReadFindings(db, detect.FindingFilter{Source: evSource}, after, 1000)
+			if err != nil {
+				return err
+			}
+			for _, f := range page {
+				fs = append(fs, f.Finding)
+			}
+			if !more || len(page) == 0 {
+				break
+			}
+			after = page[len(page)-1].Cursor
 		}
 		if len(fs) == 0 {
-			return errors.New("eval detect: no stored findings: run spoor detect first")
+			return fmt.Errorf("eval detect: no stored %s findings: run spoor detect first (or index with detect.incremental.enabled)", evSource)
 		}
 		swept := func(addr string) bool {
 			class, payload, err := bitcoin.ParseAddress(net, addr)
@@ -319,12 +333,12 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			return spent
 		}
 		var alerts []detect.Alert
-		if err := db.ScanAlerts(func(_ storage.AlertID, v []byte) error {
-			a, err := detect.DecodeAlert(v)
-			alerts = append(alerts, a)
+		stored, _, err := detect.ReadAlerts(db, detect.AlertFilter{Source: evSource}, "", 1<<30)
+		if err != nil {
 			return err
-		}); err != nil {
-			return err
+		}
+		for _, a := range stored {
+			alerts = append(alerts, a.Alert)
 		}
 		rep, err := detect.Evaluate(truth, fs, alerts, swept)
 		if err != nil {
@@ -348,4 +362,58 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		}
 		return nil
 	}
+}
+
+// detectIndexes returns the incremental detection index when the detect
+// section enables it, after running any detection a crash left undone,
+// and starts delivering webhook events when webhooks are configured. The
+// returned function stops the deliverer; undelivered events stay in the
+// outbox for the next start.
+func detectIndexes(ctx context.Context, cfg Config, db *storage.DB, net bitcoin.Network, log *slog.Logger) ([]indexer.Index, func(), error) {
+	if !cfg.Detect.Incremental.Enabled {
+		if len(cfg.Detect.Webhooks) > 0 {
+			return nil, nil, errors.New("config detect.webhooks: webhooks deliver the alerts of incremental detection; set detect.incremental.enabled: true")
+		}
+		return nil, func() {}, nil
+	}
+	x, err := detect.NewIncremental(ctx, db, cfg.Detect, addressNamer(db, net), log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config detect: %w", err)
+	}
+	stop := func() {}
+	if len(cfg.Detect.Webhooks) > 0 {
+		d, err := detect.NewDeliverer(db, cfg.Detect, os.Getenv, log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config detect: %w", err)
+		}
+		x.Notify = d.Wake
+		dctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = d.Run(dctx, 30*time.Second)
+		}()
+		stop = func() {
+			cancel()
+			<-done
+			// One last pass for what the final blocks raised, bounded.
+			fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if _, err := d.DeliverDue(fctx); err != nil {
+				log.Warn("webhook delivery at exit", "err", err)
+			}
+			fcancel()
+			if p, err := d.Pending(); err == nil {
+				for i, n := range p {
+					if n > 0 {
+						log.Warn("webhook events not yet acknowledged; they are delivered at the next start", "url", cfg.Detect.Webhooks[i].URL, "events", n)
+					}
+				}
+			}
+		}
+	}
+	if err := x.Detect(ctx); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return []indexer.Index{x}, stop, nil
 }

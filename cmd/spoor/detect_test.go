@@ -2,11 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/spoorhq/spoor/heuristics/detect"
 )
@@ -145,5 +150,94 @@ func TestExampleConfigDetect(t *testing.T) {
 	}
 	if err := got.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestIndexIncrementalDetection indexes a simulated chain with incremental
+// detection on: findings are raised, each at a height, as blocks are
+// indexed; spoor findings, alerts and eval detect read them; a webhook on
+// loopback receives every new alert, signed.
+func TestIndexIncrementalDetection(t *testing.T) {
+	dir := t.TempDir()
+	blocks, data := filepath.Join(dir, "chain"), filepath.Join(dir, "data")
+	var mu sync.Mutex
+	got := map[uint64]detect.Event{}
+	bad := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if detect.VerifySignature([]byte("hook-secret"), r.Header.Get(detect.HeaderTimestamp), r.Header.Get(detect.HeaderSignature), body, time.Now(), time.Minute) != nil {
+			bad++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var ev detect.Event
+		if json.Unmarshal(body, &ev) != nil {
+			bad++
+		}
+		got[ev.Seq] = ev
+	}))
+	defer srv.Close()
+	t.Setenv("SPOOR_TEST_WEBHOOK_SECRET", "hook-secret")
+	cfg := filepath.Join(dir, "spoor.yaml")
+	yaml := "detect:\n  incremental:\n    enabled: true\n    window_blocks: 40\n  webhooks:\n    - url: " + srv.URL + "\n      secret_env: SPOOR_TEST_WEBHOOK_SECRET\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps := [][]string{
+		{"simulate", "bitcoin", "--out", blocks, "--seed", "7", "--txs", "10000", "--txs-per-block", "200"},
+		{"--config", cfg, "index", "bitcoin", "--network", "regtest", "--blocks", blocks, "--datadir", data, "--progress", "none", "--log-level", "warn"},
+	}
+	for _, s := range steps {
+		if code, out, errs := runCLI(t, s...); code != 0 {
+			t.Fatalf("%v: %d %s %s", s, code, out, errs)
+		}
+	}
+	code, out, errs := runCLI(t, "findings", "--source", "incremental", "--datadir", data)
+	if code != 0 || !strings.Contains(out, "(raised at height ") || !strings.Contains(out, "peel_chain/1") {
+		t.Fatalf("findings --source incremental: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "findings", "--source", "batch", "--datadir", data)
+	if code != 0 || !strings.HasSuffix(out, "0 findings\n") {
+		t.Fatalf("findings --source batch before spoor detect: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "alerts", "--source", "incremental", "--json", "--datadir", data)
+	var al struct {
+		Alerts []detect.Alert `json:"alerts"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &al) != nil {
+		t.Fatalf("alerts --source incremental: %d %s %s", code, out, errs)
+	}
+	mu.Lock()
+	if bad != 0 || len(got) != len(al.Alerts) || len(got) == 0 {
+		t.Fatalf("the webhook received %d events (%d bad) for %d incremental alerts", len(got), bad, len(al.Alerts))
+	}
+	for _, a := range al.Alerts {
+		found := false
+		for _, ev := range got {
+			found = found || ev.Type == detect.EventNew && ev.Alert.ID == a.ID
+		}
+		if !found {
+			t.Fatalf("alert %s never reached the webhook", a.ID)
+		}
+	}
+	mu.Unlock()
+	code, out, errs = runCLI(t, "alerts", "review", al.Alerts[0].ID, "--confirm", "--note", "seen", "--datadir", data)
+	if code != 0 || !strings.Contains(out, "marked confirmed") {
+		t.Fatalf("review of an incremental alert: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "eval", "detect", "--source", "incremental", "--truth", filepath.Join(blocks, "truth.jsonl"), "--datadir", data)
+	if code != 0 || !strings.Contains(out, "peel_chain") {
+		t.Fatalf("eval detect --source incremental: %d %s %s", code, out, errs)
+	}
+	// Webhooks without incremental detection are refused, not ignored.
+	off := filepath.Join(dir, "off.yaml")
+	if err := os.WriteFile(off, []byte("detect:\n  webhooks:\n    - url: "+srv.URL+"\n      secret: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI(t, "--config", off, "index", "bitcoin", "--network", "regtest", "--blocks", blocks, "--datadir", data, "--progress", "none")
+	if code == 0 || !strings.Contains(errs, "set detect.incremental.enabled") {
+		t.Fatalf("webhooks without incremental detection: %d %s %s", code, out, errs)
 	}
 }

@@ -137,6 +137,12 @@ func (c *cli) indexBitcoin(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	detIdx, stopDetect, err := detectIndexes(ctx, cfg, db, net, log)
+	if err != nil {
+		return err
+	}
+	defer stopDetect()
+	indexes = append(indexes, detIdx...)
 	ix, err := indexer.New(db, src, icfg, indexes...)
 	if err != nil {
 		return err

@@ -171,6 +171,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 	schema, err := api.NewSchema(api.SchemaOptions{Log: log, MaxPageSize: opts.Limits.MaxPageSize},
 		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
 		api.TraceArea(engine, db, labels, bnet, traceOpts),
+		api.DetectArea(db, bnet, api.DetectOptions{Audit: alog}),
 		api.ExportArea(engine, db, labels, bnet, api.ExportOptions{Trace: traceOpts, Limits: cfg.Export.limits(),
 			Clusters: func() (export.ClusterReader, error) { return clusterReader(db) }}),
 		api.AuditArea(alog))

@@ -104,8 +104,7 @@ func buildAlerts(w *World, fs []Finding, minInd int) []Alert {
 		}
 		sort.Strings(a.Detectors)
 		sort.Strings(a.Reasons)
-		sum := sha256.Sum256([]byte("alert\x00" + a.Subject))
-		copy(a.id[:], sum[:])
+		a.id = alertID(a.Subject)
 		a.ID = hex.EncodeToString(a.id[:])
 		a.Description = fmt.Sprintf("indicators of %d independent families on %s: %v", len(fams), a.Subject, a.Reasons)
 		if direct && len(fams) < minInd {
@@ -120,6 +119,15 @@ func buildAlerts(w *World, fs []Finding, minInd int) []Alert {
 		return out[i].ID < out[j].ID
 	})
 	return out
+}
+
+// alertID derives an alert's identity from its subject, so that every
+// run names the alert about one cluster alike.
+func alertID(subject string) storage.AlertID {
+	var id storage.AlertID
+	sum := sha256.Sum256([]byte("alert\x00" + subject))
+	copy(id[:], sum[:])
+	return id
 }
 
 // EncodeAlert returns the stored form of a.

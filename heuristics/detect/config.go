@@ -3,6 +3,8 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 )
 
 // Config holds every detector's thresholds. Amounts are in satoshis,
@@ -22,6 +24,54 @@ type Config struct {
 	// MinIndicators is how many independent indicators an alert needs
 	// (direct sanctioned contact alerts alone). Default 2.
 	MinIndicators int `yaml:"min_indicators"`
+	// Incremental configures detection as blocks are indexed.
+	Incremental IncrementalConfig `yaml:"incremental"`
+	// Webhooks receive every new alert of incremental detection.
+	Webhooks []WebhookConfig `yaml:"webhooks"`
+	// Prices names a CSV file of "date,usd" lines: the USD price of one
+	// coin per UTC day (PriceTable documents the format and the fallback
+	// for a missing day). Thresholds given in USD need it.
+	Prices string `yaml:"prices"`
+
+	// prices is the loaded table, once loaded (NewIncremental loads it
+	// once; Run loads it when it is nil).
+	prices *PriceTable
+}
+
+// IncrementalConfig configures detection as blocks are indexed (spoor
+// index): after a block is committed, the detectors run over the window
+// of the latest WindowBlocks blocks, and what they find that no earlier
+// run raised is stored with the height that raised it.
+type IncrementalConfig struct {
+	// Enabled turns incremental detection on. Default off.
+	Enabled bool `yaml:"enabled"`
+	// WindowBlocks is how many blocks, up to the new one, a run reads.
+	// A pattern longer than the window is never seen whole. Default 1008
+	// (a week of Bitcoin blocks).
+	WindowBlocks uint32 `yaml:"window_blocks"`
+	// EveryBlocks runs detection once this many new blocks are committed.
+	// Default 1 (every block). When more blocks than half a window arrive
+	// at once (catching up), runs step by half a window so that no span
+	// of blocks is skipped.
+	EveryBlocks uint32 `yaml:"every_blocks"`
+}
+
+// WebhookConfig is one receiver of alerts.
+type WebhookConfig struct {
+	// URL receives a POST of each event (JSON).
+	URL string `yaml:"url"`
+	// Secret signs the events (HMAC-SHA256); SecretEnv names an
+	// environment variable holding it instead. One of them is required.
+	Secret    string `yaml:"secret"`
+	SecretEnv string `yaml:"secret_env"`
+	// Timeout bounds one delivery attempt, in seconds. Default 10.
+	Timeout int64 `yaml:"timeout_seconds"`
+	// MaxAttempts bounds the attempts of one event; 0: retry forever.
+	MaxAttempts int `yaml:"max_attempts"`
+	// BackoffSeconds is the first retry delay, doubled after each failed
+	// attempt up to MaxBackoffSeconds. Defaults 1 and 3600.
+	BackoffSeconds    int64 `yaml:"backoff_seconds"`
+	MaxBackoffSeconds int64 `yaml:"max_backoff_seconds"`
 }
 
 // DepositSweepConfig configures deposit_sweep (§4.1).
@@ -51,9 +101,15 @@ type PeelChainConfig struct {
 
 // StructuringConfig configures structuring (§4.2).
 type StructuringConfig struct {
-	// ThresholdsSat are the reporting thresholds, in satoshis. Default
-	// 10,000,000 (0.1 BTC: the simulator has no exchange rate).
+	// ThresholdsSat are the reporting thresholds, in satoshis. Default,
+	// when neither list is given: 10,000,000 (0.1 BTC: the simulator has
+	// no exchange rate).
 	ThresholdsSat []uint64 `yaml:"thresholds_sat"`
+	// ThresholdsUSD are reporting thresholds in USD (for example 10000,
+	// 3000, 1000: reference §4.2), converted to satoshis at each
+	// transaction's day with the price table (Config.Prices), which they
+	// require.
+	ThresholdsUSD []float64 `yaml:"thresholds_usd"`
 	// Margin is δ: transfers in [T·(1−δ), T) count. Default 0.10.
 	Margin float64 `yaml:"margin"`
 	// MinTransfers is the least count in one window. Default 3.
@@ -172,7 +228,7 @@ func (c Config) Defaults() Config {
 	def(&c.PeelChain.MinHops, 3)
 	deff(&c.PeelChain.MaxPeelShare, 0.5)
 	def(&c.PeelChain.MinPeelsToExchange, 2)
-	if len(c.Structuring.ThresholdsSat) == 0 {
+	if len(c.Structuring.ThresholdsSat) == 0 && len(c.Structuring.ThresholdsUSD) == 0 {
 		c.Structuring.ThresholdsSat = []uint64{10_000_000}
 	}
 	deff(&c.Structuring.Margin, 0.10)
@@ -214,6 +270,26 @@ func (c Config) Defaults() Config {
 	}
 	def(&c.Sanctioned.MaxHops, 2)
 	def(&c.MinIndicators, 2)
+	if c.Incremental.WindowBlocks == 0 {
+		c.Incremental.WindowBlocks = 1008
+	}
+	if c.Incremental.EveryBlocks == 0 {
+		c.Incremental.EveryBlocks = 1
+	}
+	hooks := make([]WebhookConfig, len(c.Webhooks))
+	for i, h := range c.Webhooks {
+		def64(&h.Timeout, 10)
+		def64(&h.BackoffSeconds, 1)
+		def64(&h.MaxBackoffSeconds, 3600)
+		hooks[i] = h
+	}
+	c.Webhooks = hooks
+	if len(hooks) == 0 {
+		c.Webhooks = nil // an empty list in a file is no list
+	}
+	if len(c.Structuring.ThresholdsUSD) == 0 {
+		c.Structuring.ThresholdsUSD = nil
+	}
 	return c
 }
 
@@ -245,6 +321,14 @@ func (c Config) Validate() error {
 		}
 	}
 	pos("structuring.window_seconds", c.Structuring.Window)
+	for _, u := range c.Structuring.ThresholdsUSD {
+		if !(u > 0) || math.IsInf(u, 0) {
+			errs = append(errs, fmt.Errorf("detect.structuring.thresholds_usd: %v is not a positive amount of USD", u))
+		}
+	}
+	if len(c.Structuring.ThresholdsUSD) > 0 && c.Prices == "" && c.prices == nil {
+		errs = append(errs, fmt.Errorf("detect.structuring.thresholds_usd %v: USD thresholds need a price table (detect.prices: FILE)", c.Structuring.ThresholdsUSD))
+	}
 	share("fan_in.max_median_share", c.FanIn.MaxMedianShare, true)
 	share("fan_in.min_out_share", c.FanIn.MinOutShare, true)
 	pos("fan_in.min_sources", int64(c.FanIn.MinSources))
@@ -265,5 +349,40 @@ func (c Config) Validate() error {
 	if c.MinIndicators < 1 {
 		errs = append(errs, fmt.Errorf("detect.min_indicators = %d: at least 1", c.MinIndicators))
 	}
+	if c.Incremental.WindowBlocks < 2 {
+		errs = append(errs, fmt.Errorf("detect.incremental.window_blocks = %d: at least 2", c.Incremental.WindowBlocks))
+	}
+	for i, h := range c.Webhooks {
+		if !strings.HasPrefix(h.URL, "http://") && !strings.HasPrefix(h.URL, "https://") {
+			errs = append(errs, fmt.Errorf("detect.webhooks[%d].url = %q: want an http:// or https:// URL", i, h.URL))
+		}
+		if (h.Secret == "") == (h.SecretEnv == "") {
+			errs = append(errs, fmt.Errorf("detect.webhooks[%d]: give exactly one of secret and secret_env", i))
+		}
+		if h.Timeout < 0 || h.BackoffSeconds < 0 || h.MaxBackoffSeconds < h.BackoffSeconds || h.MaxAttempts < 0 {
+			errs = append(errs, fmt.Errorf("detect.webhooks[%d]: timeout, backoff and attempts must not be negative, and max_backoff_seconds at least backoff_seconds", i))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// WithPrices returns c with the price table p, used instead of loading
+// c.Prices (tests, and callers that load the table once).
+func (c Config) WithPrices(p *PriceTable) Config {
+	c.prices = p
+	return c
+}
+
+// loadPrices returns the price table of c, loading it when needed; nil
+// when none is configured.
+func (c *Config) loadPrices() (*PriceTable, error) {
+	if c.prices != nil || c.Prices == "" {
+		return c.prices, nil
+	}
+	p, err := LoadPrices(c.Prices)
+	if err != nil {
+		return nil, err
+	}
+	c.prices = p
+	return p, nil
 }

@@ -23,6 +23,9 @@ type Context struct {
 	Cfg Config
 	// Deposits maps an exchange deposit address to its exchange's entity.
 	Deposits map[uint64]string
+	// Prices converts amounts to USD when a price table is configured
+	// (nil otherwise).
+	Prices *PriceTable
 }
 
 // Detectors returns every detector in the order Run executes them:

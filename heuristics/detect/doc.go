@@ -14,4 +14,11 @@
 // direct contact with a sanctioned address, which alerts alone (reference
 // §6). Run executes every detector in batch over a World loaded from the
 // index; Evaluate scores findings against the simulator's ground truth.
+//
+// Incremental runs the same detectors as blocks are indexed, over a
+// window of recent blocks, storing what each height raised so that a
+// reorganisation undoes exactly that; Deliverer posts its new alerts to
+// signed, retried webhooks from a persistent outbox. ReadFindings and
+// ReadAlerts serve both stores (the API's findings and alerts fields).
+// Structuring thresholds may be given in USD with a PriceTable.
 package detect

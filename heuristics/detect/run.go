@@ -35,7 +35,11 @@ func Run(ctx context.Context, w *World, cfg Config, only []string) (*Result, err
 		}
 		want[n] = true
 	}
-	c := &Context{Cfg: cfg, Deposits: map[uint64]string{}}
+	prices, err := cfg.loadPrices()
+	if err != nil {
+		return nil, err
+	}
+	c := &Context{Cfg: cfg, Deposits: map[uint64]string{}, Prices: prices}
 	res := &Result{Counts: map[string]int{}, Warnings: blind(w, c)}
 	for _, d := range Detectors() {
 		if err := ctx.Err(); err != nil {

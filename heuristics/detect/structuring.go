@@ -3,7 +3,9 @@ package detect
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 
 	"github.com/spoorhq/spoor/storage"
 )
@@ -26,15 +28,55 @@ type transfer struct {
 	to   storage.AddrID
 	from storage.AddrID
 	v    uint64
+	usd  float64 // the transfer's USD value, for USD thresholds
+	T    uint64  // the threshold in satoshis at the transfer's time
 }
+
+// threshold is one reporting threshold: in satoshis, or in USD converted
+// at each transaction's time with the price table.
+type threshold struct {
+	sat uint64
+	usd float64
+}
+
+// at returns the threshold in satoshis at time t, and the USD price used.
+func (th threshold) at(t int64, p *PriceTable) (uint64, float64, error) {
+	if th.usd == 0 {
+		return th.sat, 0, nil
+	}
+	price, _, err := p.Price(t)
+	if err != nil {
+		return 0, 0, err
+	}
+	return uint64(math.Ceil(th.usd / price * 1e8)), price, nil
+}
+
+func (th threshold) String() string {
+	if th.usd != 0 {
+		return fmt.Sprintf("%s USD", usdString(th.usd))
+	}
+	return btc(th.sat) + " BTC"
+}
+
+// usdString formats a USD amount with two decimals.
+func usdString(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
 // Run applies the rule to every candidate of the world.
 func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.Structuring
+	var ths []threshold
+	for _, T := range cfg.ThresholdsSat {
+		ths = append(ths, threshold{sat: T})
+	}
+	for _, u := range cfg.ThresholdsUSD {
+		ths = append(ths, threshold{usd: u})
+	}
+	if len(cfg.ThresholdsUSD) > 0 && c.Prices == nil {
+		return nil, fmt.Errorf("detect.structuring.thresholds_usd %v need a price table (detect.prices)", cfg.ThresholdsUSD)
+	}
 	var out []Finding
 	flagged := map[string]bool{}
-	for _, T := range cfg.ThresholdsSat {
-		lo := uint64(float64(T) * (1 - cfg.Margin))
+	for _, th := range ths {
 		byKey := map[string][]transfer{}
 		for i := range w.Txs {
 			t := &w.Txs[i]
@@ -42,6 +84,11 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			if src == 0 || w.service(src) != "" {
 				continue
 			}
+			T, price, err := th.at(t.Time, c.Prices)
+			if err != nil {
+				return nil, fmt.Errorf("transaction %s at height %d: %w", TxidString(t.Txid), t.Height, err)
+			}
+			lo := uint64(float64(T) * (1 - cfg.Margin))
 			ins := map[storage.AddrID]bool{}
 			for _, in := range t.Ins {
 				ins[in.Addr] = true
@@ -50,7 +97,7 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 				if o.Addr == 0 || ins[o.Addr] || w.ClusterOf(o.Addr) == src || o.Value < lo || o.Value >= T {
 					continue
 				}
-				tr := transfer{tx: i, to: o.Addr, from: src, v: o.Value}
+				tr := transfer{tx: i, to: o.Addr, from: src, v: o.Value, usd: float64(o.Value) / 1e8 * price, T: T}
 				if c.Deposits[uint64(o.Addr)] != "" {
 					// Into one exchange deposit address, whoever pays:
 					// a structurer that changes its change address each
@@ -88,14 +135,20 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			}
 			run := trs[bestL : bestR+1]
 			var sum uint64
+			var sumUSD float64
 			txs := map[int]bool{}
 			for _, tr := range run {
 				sum += tr.v
+				sumUSD += tr.usd
 				txs[tr.tx] = true
 			}
 			// Structuring is separate transfers: one batch paying several
 			// people just under T is not.
-			if len(txs) < cfg.MinTransfers || sum < T {
+			reached := sum >= th.sat
+			if th.usd != 0 {
+				reached = sumUSD >= th.usd
+			}
+			if len(txs) < cfg.MinTransfers || !reached {
 				continue
 			}
 			id := fmt.Sprint(run[0].tx, run[len(run)-1].tx, len(run))
@@ -107,16 +160,28 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			b := w.newFinding(d, subject, "STRUCTURING", c.Deposits[uint64(run[0].to)])
 			for _, tr := range run {
 				t := &w.Txs[tr.tx]
-				b.ev(t, tr.to, tr.v, "%s BTC to %s, %.2f%% under the %s BTC threshold", btc(tr.v), w.Name(tr.to), 100*float64(T-tr.v)/float64(T), btc(T))
+				if th.usd != 0 {
+					b.ev(t, tr.to, tr.v, "%s BTC (%s USD at that day's price) to %s, %.2f%% under the %s threshold", btc(tr.v), usdString(tr.usd), w.Name(tr.to),
+						100*(th.usd-tr.usd)/th.usd, th)
+				} else {
+					b.ev(t, tr.to, tr.v, "%s BTC to %s, %.2f%% under the %s threshold", btc(tr.v), w.Name(tr.to), 100*float64(tr.T-tr.v)/float64(tr.T), th)
+				}
 				b.addr(t.Ins[0].Addr)
 			}
 			span := w.Txs[run[len(run)-1].tx].Time - w.Txs[run[0].tx].Time
-			b.f.Measured["threshold_sat"] = float64(T)
+			together := btc(sum) + " BTC"
+			if th.usd != 0 {
+				b.f.Measured["threshold_usd"] = th.usd
+				b.f.Measured["sum_usd"] = sumUSD
+				together += " (" + usdString(sumUSD) + " USD)"
+			} else {
+				b.f.Measured["threshold_sat"] = float64(th.sat)
+			}
 			b.f.Measured["transfers"] = float64(len(run))
 			b.f.Measured["sum_sat"] = float64(sum)
 			b.f.Measured["span_seconds"] = float64(span)
-			out = append(out, b.done("%d transfers each within %.0f%% under %s BTC, %s BTC together, within %s",
-				len(run), 100*cfg.Margin, btc(T), btc(sum), dur(span)))
+			out = append(out, b.done("%d transfers each within %.0f%% under %s, %s together, within %s",
+				len(run), 100*cfg.Margin, th, together, dur(span)))
 		}
 	}
 	return out, nil

@@ -78,6 +78,7 @@ type Source interface {
 	Outputs(n storage.TxNum) (storage.OutputsRecord, error)
 	ActiveGeneration() (uint32, bool, error)
 	ClusterRows(gen uint32, fn func(a, c storage.AddrID) bool) error
+	ClusterOf(gen uint32, a storage.AddrID) (storage.AddrID, error)
 }
 
 // Load reads every indexed transaction, the address labels and the active
@@ -91,8 +92,23 @@ func Load(ctx context.Context, src Source, names func(storage.AddrID) (string, e
 	if st.Blocks == 0 || st.Txs == 0 {
 		return nil, fmt.Errorf("detect: the index holds no transactions: index a chain first")
 	}
+	return load(ctx, src, 0, uint32(st.Blocks-1), true, names)
+}
+
+// LoadWindow reads the transactions of the blocks at heights from..to
+// only, with the labels and the clusters of the addresses they involve:
+// the bounded world of incremental detection. Coins spent before from
+// keep their address and value (inputs carry them) but not their origin.
+func LoadWindow(ctx context.Context, src Source, from, to uint32, names func(storage.AddrID) (string, error)) (*World, error) {
+	if to < from {
+		return nil, fmt.Errorf("detect: window %d..%d is empty", from, to)
+	}
+	return load(ctx, src, from, to, false, names)
+}
+
+func load(ctx context.Context, src Source, from, to uint32, allClusters bool, names func(storage.AddrID) (string, error)) (*World, error) {
 	w := &World{Recv: map[storage.AddrID][]int{}, Sent: map[storage.AddrID][]int{}, Cluster: map[storage.AddrID]storage.AddrID{}, byNum: map[storage.TxNum]int{}}
-	for h := uint32(0); uint64(h) < st.Blocks; h++ {
+	for h := from; h <= to; h++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -145,9 +161,13 @@ func Load(ctx context.Context, src Source, names func(storage.AddrID) (string, e
 	w.Labels = labels
 	if gen, ok, err := src.ActiveGeneration(); err != nil {
 		return nil, fmt.Errorf("detect: active clustering: %w", err)
-	} else if ok {
+	} else if ok && allClusters {
 		if err := src.ClusterRows(gen, func(a, c storage.AddrID) bool { w.Cluster[a] = c; return true }); err != nil {
 			return nil, fmt.Errorf("detect: clustering generation %d: %w", gen, err)
+		}
+	} else if ok {
+		if err := w.lookupClusters(gen, src); err != nil {
+			return nil, err
 		}
 	}
 	w.Name = func(a storage.AddrID) string {
@@ -161,6 +181,35 @@ func Load(ctx context.Context, src Source, names func(storage.AddrID) (string, e
 		return s
 	}
 	return w, nil
+}
+
+// lookupClusters reads the cluster of every address the world involves,
+// one lookup each. Labels need none: a label on a cluster sits on its
+// root, which the address's own lookup names.
+func (w *World) lookupClusters(gen uint32, src Source) error {
+	seen := map[storage.AddrID]bool{}
+	look := func(a storage.AddrID) error {
+		if a == 0 || seen[a] {
+			return nil
+		}
+		seen[a] = true
+		c, err := src.ClusterOf(gen, a)
+		if err != nil {
+			return fmt.Errorf("detect: cluster of address %d in generation %d: %w", a, gen, err)
+		}
+		if c != a {
+			w.Cluster[a] = c
+		}
+		return nil
+	}
+	for _, m := range []map[storage.AddrID][]int{w.Recv, w.Sent} {
+		for a := range m {
+			if err := look(a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // addPosting appends idx to m[a] unless it is already the last entry (an
