@@ -87,7 +87,7 @@ func (db *DB) DropIncDetection(tip string) error {
 	defer b.Close()
 	for _, tag := range []byte{tagIncFinding, tagIncFindingAddr, tagIncAlert} {
 		lo := []byte{tag}
-		if err := b.b.DeleteRange(lo, prefixUpperBound(lo), nil); err != nil {
+		if err := b.deleteRange(lo, prefixUpperBound(lo)); err != nil {
 			return fmt.Errorf("storage: clear table %q: %w", tag, err)
 		}
 	}
