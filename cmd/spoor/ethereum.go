@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spoorhq/spoor/api"
 	chain "github.com/spoorhq/spoor/chains/ethereum"
 	"github.com/spoorhq/spoor/indexer"
@@ -73,6 +75,7 @@ func (c *cli) registerEthereum(cmds map[string]func(context.Context, Config) err
 	c.intFlag(cmd.Flag("workers", "Blocks fetched and decoded in parallel (default: two per core)."), func(cfg *Config, v int) { cfg.Index.Workers = v })
 	c.durationFlag(cmd.Flag("poll-interval", "How often --follow asks the node for new blocks (default 5s)."), func(cfg *Config, v time.Duration) { cfg.Index.PollInterval = v })
 	c.strFlag(cmd.Flag("progress", "Progress display: auto, bar, log or none."), func(cfg *Config, v string) { cfg.Index.Progress = v })
+	c.strFlag(cmd.Flag("metrics-listen", "Serve Prometheus metrics on this address, such as 127.0.0.1:9464."), func(cfg *Config, v string) { cfg.Metrics.Listen = v })
 	cmds[cmd.FullCommand()] = func(ctx context.Context, cfg Config) error { return c.indexEthereum(ctx, cfg) }
 
 	c.registerEthBench(cmds)
@@ -206,6 +209,16 @@ func (c *cli) indexEthereum(ctx context.Context, cfg Config) error {
 	}
 	icfg.OnCommit = func(p ethindex.Progress) {
 		prog.update(indexer.Progress{Height: int32(p.Height), SourceHeight: int32(p.SourceHeight), Txs: p.Txs, Keys: p.Keys, Bulk: p.Bulk})
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	icfg.Metrics = ethindex.NewMetrics(reg)
+	if cfg.Metrics.Listen != "" {
+		stopMetrics, err := serveMetrics(cfg.Metrics.Listen, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	ix, err := ethindex.New(db, src, icfg)
 	if err != nil {

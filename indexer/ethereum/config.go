@@ -42,6 +42,8 @@ type Config struct {
 	WETH []common.Address
 	// Logger receives structured logs. Nil discards them.
 	Logger *slog.Logger
+	// Metrics records Prometheus metrics. Nil records nothing.
+	Metrics *Metrics
 	// OnCommit, if set, is called after every commit from the writer's
 	// goroutine; it must return quickly.
 	OnCommit func(Progress)

@@ -110,6 +110,9 @@ func (ix *Indexer) step(ctx context.Context) (bool, error) {
 		return false, &sourceError{fmt.Errorf("source tip: %w", err)}
 	}
 	ix.srcTip = int64(srcTip)
+	if m := ix.cfg.Metrics; m != nil {
+		m.sourceHeight.Set(float64(srcTip))
+	}
 	if err := ix.rewind(ctx, ix.srcTip); err != nil {
 		return false, err
 	}
@@ -193,8 +196,14 @@ func (ix *Indexer) connect(p *prepared) error {
 		ix.batch = ix.db.NewBatch()
 		ix.batchStart = time.Now()
 	}
+	txs, transfers := ix.w.state.Txs, ix.w.state.Transfers
 	if err := ix.w.connect(ix.batch, p); err != nil {
 		return err
+	}
+	if m := ix.cfg.Metrics; m != nil {
+		m.blocks.Inc()
+		m.txs.Add(float64(ix.w.state.Txs - txs))
+		m.transfers.Add(float64(ix.w.state.Transfers - transfers))
 	}
 	bulk := int64(p.blk.Number) < ix.srcTip-ix.cfg.FinalityDepth
 	switch {
@@ -215,6 +224,7 @@ func (ix *Indexer) commit(sync bool) error {
 	ix.batch.PutTip(ChainIndexName, ix.w.tip)
 	ix.batch.PutTip(AddrIndexName, ix.w.tip)
 	count := ix.batch.Count()
+	start := time.Now()
 	err := ix.batch.Commit(sync)
 	ix.discard()
 	if err != nil {
@@ -222,6 +232,10 @@ func (ix *Indexer) commit(sync bool) error {
 	}
 	ix.keys += uint64(count)
 	ix.w.committed()
+	if m := ix.cfg.Metrics; m != nil {
+		m.commitTime.Observe(time.Since(start).Seconds())
+		m.height.Set(float64(ix.Height()))
+	}
 	if ix.cfg.OnCommit != nil {
 		ix.cfg.OnCommit(Progress{Height: ix.Height(), SourceHeight: ix.srcTip, Txs: ix.w.state.Txs,
 			Transfers: ix.w.state.Transfers, Keys: ix.keys, Bulk: !sync})

@@ -44,6 +44,9 @@ func (ix *Indexer) rewind(ctx context.Context, srcTip int64) error {
 		return fmt.Errorf("the source's block at height %d differs from the index's first block: it serves another chain", first)
 	}
 	ix.cfg.Logger.Warn("reorganization: disconnecting blocks", "from", tip, "to", fork+1, "depth", tip-fork)
+	if m := ix.cfg.Metrics; m != nil {
+		m.reorgs.Inc()
+	}
 	for h := tip; h > fork; h-- {
 		if err := ix.disconnect(uint32(h)); err != nil {
 			return err
@@ -96,6 +99,10 @@ func (ix *Indexer) disconnect(h uint32) error {
 	ix.w.state = undo.Before
 	ix.w.tip, ix.w.hasTip = prev, h > first
 	ix.w.resetCaches()
+	if m := ix.cfg.Metrics; m != nil {
+		m.disconnected.Inc()
+		m.height.Set(float64(ix.Height()))
+	}
 	ix.cfg.Logger.Info("disconnected block", "height", h, "hash", common.Hash(rec.Hash).Hex())
 	return nil
 }

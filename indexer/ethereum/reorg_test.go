@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/spoorhq/spoor/internal/gethtest"
 	"github.com/spoorhq/spoor/storage"
 )
@@ -47,7 +49,8 @@ func TestFollowRealReorg(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ix, err := New(db, src, Config{Workers: 2, Follow: true, PollInterval: 50 * time.Millisecond})
+	metrics := NewMetrics(prometheus.NewRegistry())
+	ix, err := New(db, src, Config{Workers: 2, Follow: true, PollInterval: 50 * time.Millisecond, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,6 +114,34 @@ func TestFollowRealReorg(t *testing.T) {
 	fresh, _ := indexAll(t, n, t.TempDir(), common.Address{}, Config{StopHeight: ix.Height()})
 	if got, want := dump(t, db), dump(t, fresh); got != want {
 		t.Errorf("index after the reorg differs from a fresh index of the final chain:\n%s", diffLines(got, want))
+	}
+
+	// The metrics tell the same story: one reorganization, the abandoned
+	// blocks disconnected, every block of both branches connected, and
+	// the transactions and edges connected minus those disconnected equal
+	// to what the index holds.
+	st := ix.State()
+	disconnected := testutil.ToFloat64(metrics.disconnected)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"reorgs", testutil.ToFloat64(metrics.reorgs), 1},
+		{"height", testutil.ToFloat64(metrics.height), float64(ix.Height())},
+		{"blocks connected less disconnected", testutil.ToFloat64(metrics.blocks) - disconnected, float64(ix.Height() + 1)},
+	} {
+		if c.got != c.want {
+			t.Errorf("metric %s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if disconnected < 1 || disconnected > float64(oldTip-fork) {
+		t.Errorf("%v blocks disconnected, want 1..%d", disconnected, oldTip-fork)
+	}
+	if txs := testutil.ToFloat64(metrics.txs); txs < float64(st.Txs) {
+		t.Errorf("%v transactions connected, fewer than the %d the index holds", txs, st.Txs)
+	}
+	if tr := testutil.ToFloat64(metrics.transfers); tr < float64(st.Transfers) {
+		t.Errorf("%v transfers connected, fewer than the %d the index holds", tr, st.Transfers)
 	}
 }
 
