@@ -368,4 +368,3 @@ func toStrings(v any) []string {
 	}
 	return out
 }
-

@@ -61,7 +61,9 @@ func TestExportCluster(t *testing.T) {
 	// The member nodes of the Cytoscape file are the cluster's addresses,
 	// and every one of them carries the cluster id.
 	var doc struct {
-		Elements struct{ Nodes []struct{ Data map[string]any } }
+		Elements struct {
+			Nodes []struct{ Data map[string]any }
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(out, "cluster.cytoscape"))
 	if err != nil {
