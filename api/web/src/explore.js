@@ -19,7 +19,7 @@ function h(tag, attrs, ...children) {
     if (k === 'onclick') el.addEventListener('click', v);
     else el.setAttribute(k, v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : String(c));
   }
@@ -75,17 +75,22 @@ async function run(query, variables, partial) {
   return partial ? { data: body.data || {}, errors: body.errors || [] } : body.data;
 }
 
-// busy runs fn with the status showing what is going on.
+// busy runs fn with the status showing what is going on; the page's body
+// is aria-busy while anything runs (the browser tests wait on it). A step
+// that returns no message leaves the last one standing.
+let pending = 0;
 async function busy(what, fn) {
   status(what + '…', 'busy');
+  pending++;
   document.body.setAttribute('aria-busy', 'true');
   try {
     const msg = await fn();
-    status(msg || '', '');
+    if (msg) status(msg, '');
+    else if ($('status').className === 'busy') status('', '');
   } catch (e) {
     status(e.message, 'error');
   } finally {
-    document.body.removeAttribute('aria-busy');
+    if (--pending === 0) document.body.removeAttribute('aria-busy');
   }
 }
 
@@ -97,9 +102,10 @@ const cy = cytoscape({
   minZoom: 0.05,
   maxZoom: 4,
   style: [
-    { selector: 'node', style: { label: 'data(label)', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 3, color: '#1d2430',
+    { selector: 'node', style: { label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 11, 'text-valign': 'bottom', 'text-margin-y': 3, color: '#1d2430',
       'min-zoomed-font-size': 6, 'background-color': '#6b8fd6', width: 18, height: 18 } },
-    { selector: 'node[kind = "tx"]', style: { shape: 'round-rectangle', 'background-color': '#9aa3b2', width: 12, height: 12, 'font-size': 7, color: '#5b6475' } },
+    { selector: 'node[kind = "tx"]', style: { shape: 'round-rectangle', 'background-color': '#9aa3b2', width: 12, height: 12, 'font-size': 7, color: '#5b6475',
+      'min-zoomed-font-size': 12 } },
     { selector: 'node[kind = "script"]', style: { shape: 'diamond', 'background-color': '#c3c8d1', width: 10, height: 10 } },
     { selector: 'node[?member]', style: { 'background-color': '#8e6bd6' } },
     { selector: 'node[?labelled]', style: { 'background-color': '#e39b2d', width: 24, height: 24 } },
@@ -107,7 +113,7 @@ const cy = cytoscape({
     { selector: 'node[?seed]', style: { 'border-width': 3, 'border-color': '#1d2430' } },
     { selector: 'node:selected', style: { 'overlay-color': '#2856b6', 'overlay-opacity': 0.25, 'overlay-padding': 5 } },
     { selector: 'edge', style: { width: 1.2, 'line-color': '#b9c0cc', 'target-arrow-color': '#b9c0cc', 'target-arrow-shape': 'triangle',
-      'arrow-scale': 0.7, 'curve-style': 'bezier', label: 'data(label)', 'font-size': 7, color: '#5b6475', 'min-zoomed-font-size': 7,
+      'arrow-scale': 0.7, 'curve-style': 'bezier', label: 'data(label)', 'font-size': 7, color: '#5b6475', 'min-zoomed-font-size': 12,
       'text-background-color': '#fff', 'text-background-opacity': 0.8, 'text-background-padding': 1 } },
     { selector: 'edge[taint > 0]', style: { 'line-color': '#d64545', 'target-arrow-color': '#d64545', width: 'mapData(share, 0, 1, 1.2, 4)' } },
   ],
@@ -162,11 +168,30 @@ function changed() {
   $('count').textContent = cy.nodes().length + ' nodes · ' + cy.edges().length + ' edges';
 }
 
+// layout places the nodes: a trace as ranks from left to right (the
+// breadth-first layout turned on its side, so that each rank's labels
+// stack), anything else by force-directed placement.
 function layout(kind) {
-  const opts = kind === 'trace'
-    ? { name: 'breadthfirst', directed: true, spacingFactor: 1.1, roots: cy.nodes('[?seed]'), animate: false }
-    : { name: 'cose', animate: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 60, randomize: false, numIter: 600 };
-  cy.layout(opts).run();
+  if (kind === 'trace') {
+    cy.layout({ name: 'breadthfirst', directed: true, roots: cy.nodes('[?seed]'), animate: false }).run();
+    const ranks = new Map();
+    cy.nodes().forEach((n) => {
+      const r = Math.round(n.position('y'));
+      if (!ranks.has(r)) ranks.set(r, []);
+      ranks.get(r).push(n);
+    });
+    [...ranks.keys()].sort((a, b) => a - b).forEach((r, i) => {
+      const col = ranks.get(r).sort((a, b) => a.position('x') - b.position('x'));
+      col.forEach((n, j) => n.position({ x: i * 110, y: (j - (col.length - 1) / 2) * 40 }));
+    });
+    cy.fit(undefined, 40);
+  } else {
+    cy.layout({ name: 'cose', animate: false, nodeRepulsion: () => 9000, idealEdgeLength: () => 60, randomize: false, numIter: 600 }).run();
+  }
+  if (cy.zoom() > 1.5) {
+    cy.zoom(1.5);
+    cy.center();
+  }
   changed();
 }
 
@@ -201,8 +226,10 @@ async function search(kind, q) {
     }
     for (const e of doc.elements.edges) {
       const x = e.data;
-      const dir = x.source.startsWith('t') ? 'out:' : 'in:';
-      addEdge({ id: dir + x.txid + ':' + x.id, source: ids[x.source], target: ids[x.target], amount: x.amount_sat, label: btc(x.amount_sat), txid: x.txid });
+      // Export edge ids are i<txnum>:<vin> and o<txnum>:<vout>; keep the
+      // explorer's own ids so the same input or output is never drawn twice.
+      const dir = x.id.startsWith('o') ? 'out:' : 'in:';
+      addEdge({ id: dir + x.txid + ':' + x.id.slice(x.id.indexOf(':') + 1), source: ids[x.source], target: ids[x.target], amount: x.amount_sat, label: btc(x.amount_sat), txid: x.txid });
     }
     origin = null;
     layout();
@@ -359,10 +386,19 @@ async function showAddress(address) {
     findingsPart(data.findingsOf, errors));
 }
 
+// heuristicNames shortens a heuristic-set spec (JSON) to its rules.
+function heuristicNames(spec) {
+  try {
+    const s = JSON.parse(spec);
+    if (Array.isArray(s.heuristics)) return s.heuristics.join(', ') + (Array.isArray(s.coinjoin) ? '; CoinJoins skipped: ' + s.coinjoin.join(', ') : '');
+  } catch (e) { /* not JSON: show as it is */ }
+  return spec;
+}
+
 function clusterPart(c) {
   if (!c) return h('p', { class: 'hint' }, 'no clustering in this index');
   return h('div', { id: 'cluster' },
-    h('table', {}, row('cluster', h('span', { class: 'mono' }, c.id)), row('addresses', c.size), row('heuristics', c.heuristicSet)),
+    h('table', {}, row('cluster', h('span', { class: 'mono' }, c.id)), row('addresses', c.size), row('heuristics', heuristicNames(c.heuristicSet))),
     h('p', {}, 'members: ', c.members.map((m, i) => [i ? ', ' : '', nodeLink(m)]), c.moreMembers ? ' …' : ''),
     c.merges.length ? h('div', {}, h('p', {}, 'why it is in this cluster:'), h('ul', {}, c.merges.map((m) => h('li', {},
       m.rule + ' (' + m.confidence + '%) with ', nodeLink(m.address), ' in ', h('span', { class: 'mono' }, short(m.txid)), ' at block ' + m.height)))) : null);
