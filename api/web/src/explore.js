@@ -110,6 +110,7 @@ const cy = cytoscape({
     { selector: 'node[?member]', style: { 'background-color': '#8e6bd6' } },
     { selector: 'node[?labelled]', style: { 'background-color': '#e39b2d', width: 24, height: 24 } },
     { selector: 'node[?risky]', style: { 'background-color': '#d64545', width: 26, height: 26 } },
+    { selector: 'node[?flagged]', style: { 'border-width': 3, 'border-color': '#d64545' } },
     { selector: 'node[?seed]', style: { 'border-width': 3, 'border-color': '#1d2430' } },
     { selector: 'node:selected', style: { 'overlay-color': '#2856b6', 'overlay-opacity': 0.25, 'overlay-padding': 5 } },
     { selector: 'edge', style: { width: 1.2, 'line-color': '#b9c0cc', 'target-arrow-color': '#b9c0cc', 'target-arrow-shape': 'triangle',
@@ -364,6 +365,7 @@ async function showAddress(address) {
   const node = cy.getElementById(addressID(address));
   const labels = data.labels || [];
   if (labels.length) node.data({ labelled: true, risky: tagsRisky(labels) || undefined });
+  if ((data.findingsOf || []).length) node.data('flagged', true);
   panel.replaceChildren(
     h('h2', { class: 'mono', id: 'detail-title' }, a.address),
     h('div', { class: 'actions' },
