@@ -53,8 +53,8 @@ func ExportArea(e *trace.Engine, r TraceReader, labels trace.Labeler, net bitcoi
 			"bytes":     &graphql.Field{Type: nn(graphql.Int), Description: "The file's size before encoding."},
 			"nodes":     &graphql.Field{Type: nn(graphql.Int), Description: "Nodes of the graph."},
 			"edges":     &graphql.Field{Type: nn(graphql.Int), Description: "Edges of the graph."},
-			"partial":   &graphql.Field{Type: nn(graphql.Boolean), Description: "A budget ended the walk: the graph covers only what was reached."},
-			"limit":     &graphql.Field{Type: graphql.String, Description: "The budget that ended the walk, if partial."},
+			"partial":   &graphql.Field{Type: nn(graphql.Boolean), Description: "A budget ended the walk, or a bound cut the neighbourhood: the graph covers only what was reached."},
+			"limit":     &graphql.Field{Type: graphql.String, Description: "The budget or bound that did, if partial."},
 		}})
 		b.AddType(file)
 		b.SetCost("Query.exportTrace", 200)

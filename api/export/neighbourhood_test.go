@@ -14,7 +14,7 @@ import (
 // neighbourhoodFacts computes what a cluster's neighbourhood graph must
 // hold straight from the index: the members' transactions, their inputs
 // and outputs, and the labels and clusters of the addresses on them.
-func neighbourhoodFacts(t *testing.T, members []storage.AddrID) (facts, int) {
+func neighbourhoodFacts(t testing.TB, members []storage.AddrID) (facts, int) {
 	t.Helper()
 	db := world.x.DB
 	txs := map[storage.TxNum]bool{}
@@ -68,7 +68,7 @@ func neighbourhoodFacts(t *testing.T, members []storage.AddrID) (facts, int) {
 // testCluster returns the smallest-numbered cluster with at least three
 // members whose neighbourhood reaches a labelled address and fits the
 // default limits.
-func testCluster(t *testing.T) []storage.AddrID {
+func testCluster(t testing.TB) []storage.AddrID {
 	t.Helper()
 	ids := make([]storage.AddrID, 0, len(world.members))
 	for c := range world.members {
@@ -203,4 +203,64 @@ func TestNeighbourhoodLimits(t *testing.T) {
 	if _, err := FromTxs(context.Background(), world.x.DB, nil, Sources{}); err == nil {
 		t.Error("a graph without a namer gave no error")
 	}
+}
+
+// BenchmarkNeighbourhood builds the test cluster's neighbourhood graph.
+// The reference, BenchmarkNeighbourhood/reads-reference, reads the same
+// rows (postings, transactions, blocks, inputs, outputs, address records)
+// and builds nothing: compare the two in the same run for the cost of
+// assembling the graph over its reads.
+func BenchmarkNeighbourhood(b *testing.B) {
+	members := testCluster(b)
+	db := world.x.DB
+	src := Sources{Names: world.x.Namer(), Labels: world.labels, Clusters: world.clusters}
+	b.Run("reads-reference", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			txs := map[storage.TxNum]bool{}
+			for _, a := range members {
+				if err := db.Postings(a, nil, func(p storage.Posting) bool { txs[p.TxNum] = true; return true }); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for n := range txs {
+				rec, err := db.Tx(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.Block(rec.Height); err != nil {
+					b.Fatal(err)
+				}
+				ins, _ := db.Inputs(n)
+				outs, err := db.Outputs(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, in := range ins {
+					if in.AddrID != 0 {
+						if _, err := db.Address(in.AddrID); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				for _, o := range outs {
+					if o.AddrID != 0 {
+						if _, err := db.Address(o.AddrID); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+	})
+	b.Run("graph", func(b *testing.B) {
+		var g *Graph
+		for i := 0; i < b.N; i++ {
+			var err error
+			if g, err = Neighbourhood(context.Background(), db, members, NeighbourhoodLimits{MaxTxsPerAddress: 1 << 20}, src); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(members)), "members")
+		b.ReportMetric(float64(len(g.Nodes)+len(g.Edges)), "elements")
+	})
 }
