@@ -79,6 +79,9 @@ type explorerSummary struct {
 	ExpandedNodes     int
 	ExpandedAddresses []string
 	FindingsText      string
+	PeelDetails       string
+	Injected          int
+	PeelRisky         bool
 	TraceStatus       string
 	TraceNodes        int
 	TraceEdges        int
@@ -127,7 +130,7 @@ func TestExplorerInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var source, exit string
+	var source, exit, peel string
 	var hops []string
 	for _, r := range recs {
 		if r.Kind != "peel_chain" || r.Decoy {
@@ -141,11 +144,24 @@ func TestExplorerInBrowser(t *testing.T) {
 				exit = a.Address
 			case "hop":
 				hops = append(hops, a.Address)
+			case "peel":
+				if peel == "" {
+					peel = a.Address
+				}
 			}
 		}
 	}
-	if source == "" || exit == "" || len(hops) < 2 {
-		t.Fatalf("the world has no complete peel chain: source %q exit %q hops %v", source, exit, hops)
+	if source == "" || exit == "" || peel == "" || len(hops) < 2 {
+		t.Fatalf("the world has no complete peel chain: source %q exit %q peel %q hops %v", source, exit, peel, hops)
+	}
+	// A label whose entity is HTML: the page must show it as text.
+	const htmlEntity = `<img src=x id=xss onerror=alert(1)>`
+	hostile := filepath.Join(dir, "hostile.csv")
+	if err := os.WriteFile(hostile, []byte("address,chain,entity,category,source,confidence\n"+peel+`,bitcoin-regtest,"`+htmlEntity+`",sanction,e2e test,80`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, "labels", "import", "--datadir", data, hostile); code != 0 {
+		t.Fatalf("labels import: %d %s %s", code, out, errs)
 	}
 
 	key, err := api.NewKey()
@@ -179,7 +195,7 @@ func TestExplorerInBrowser(t *testing.T) {
 	t.Logf("browser test artefacts (screenshots, the exported GEXF) in %s", out)
 	cmd := exec.Command(node, "explore.js")
 	cmd.Dir = script
-	cmd.Env = append(os.Environ(), "SPOOR_URL="+url, "SPOOR_KEY="+key, "SPOOR_SOURCE="+source, "SPOOR_HOP="+hops[0],
+	cmd.Env = append(os.Environ(), "SPOOR_URL="+url, "SPOOR_KEY="+key, "SPOOR_SOURCE="+source, "SPOOR_HOP="+hops[0], "SPOOR_PEEL="+peel,
 		"SPOOR_OUT="+out, "CHROMIUM="+chromium)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -207,6 +223,8 @@ func TestExplorerInBrowser(t *testing.T) {
 		"expanding the source out gave %d nodes without the chain's first hop %s", s.ExpandedOutNodes, hops[0])
 	check(s.ExpandedNodes > s.ExpandedOutNodes, "expanding in added nothing (%d nodes, %d before)", s.ExpandedNodes, s.ExpandedOutNodes)
 	check(strings.Contains(s.FindingsText, "PEEL_CHAIN"), "the hop's findings panel says %q", s.FindingsText)
+	check(strings.Contains(s.PeelDetails, htmlEntity) && s.Injected == 0 && s.PeelRisky,
+		"the HTML label: shown as text %v, %d elements injected, node marked risky %v", strings.Contains(s.PeelDetails, htmlEntity), s.Injected, s.PeelRisky)
 	check(slices.Contains(s.TraceAddresses, exit), "the trace (%d nodes) lacks the chain's exit %s", s.TraceNodes, exit)
 	check(s.TraceTainted > 0 && len(s.TraceLabelled) > 0 && strings.Contains(s.TraceStatus, "reaches"),
 		"trace: %d tainted edges, labelled %v, status %q", s.TraceTainted, s.TraceLabelled, s.TraceStatus)

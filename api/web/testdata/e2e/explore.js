@@ -9,7 +9,8 @@
 // step that never ends).
 //
 // Environment: SPOOR_URL, SPOOR_KEY, SPOOR_SOURCE (the peel chain's
-// source address), SPOOR_HOP (one of its hop addresses), SPOOR_OUT (the
+// source address), SPOOR_HOP (one of its hop addresses), SPOOR_PEEL (a
+// peel address the test labelled with HTML for an entity), SPOOR_OUT (the
 // artefact directory), CHROMIUM (default /usr/bin/chromium).
 'use strict';
 const fs = require('fs');
@@ -83,6 +84,15 @@ async function main() {
     await page.click('#search');
     await settle('hop-details');
     summary.findingsText = (await page.$('#findings')) ? await page.textContent('#findings') : '';
+
+    // A label whose entity is HTML (imported by the test) shows as text
+    // and marks its node as risky; nothing of it becomes an element.
+    await page.fill('#query', env('SPOOR_PEEL'));
+    await page.click('#search');
+    await settle('label-as-text');
+    summary.peelDetails = await page.textContent('#details');
+    summary.injected = await page.evaluate(() => document.querySelectorAll('#details img, #xss').length);
+    summary.peelRisky = await page.evaluate((a) => window.spoorExplorer.cy.getElementById('addr:' + a).data('risky') === true, env('SPOOR_PEEL'));
 
     // Trace forward from the source with the haircut model.
     await page.fill('#query', env('SPOOR_SOURCE'));
