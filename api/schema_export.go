@@ -1,12 +1,8 @@
 package api
 
 import (
-	"bytes"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/graphql-go/graphql"
 	"github.com/spoorhq/spoor/api/export"
@@ -57,9 +53,10 @@ func ExportArea(e *trace.Engine, r TraceReader, labels trace.Labeler, net bitcoi
 			"bytes":     &graphql.Field{Type: nn(graphql.Int), Description: "The file's size before encoding."},
 			"nodes":     &graphql.Field{Type: nn(graphql.Int), Description: "Nodes of the graph."},
 			"edges":     &graphql.Field{Type: nn(graphql.Int), Description: "Edges of the graph."},
-			"partial":   &graphql.Field{Type: nn(graphql.Boolean), Description: "A budget ended the walk: the graph covers only what was reached."},
-			"limit":     &graphql.Field{Type: graphql.String, Description: "The budget that ended the walk, if partial."},
+			"partial":   &graphql.Field{Type: nn(graphql.Boolean), Description: "A budget ended the walk, or a bound cut the neighbourhood: the graph covers only what was reached."},
+			"limit":     &graphql.Field{Type: graphql.String, Description: "The budget or bound that did, if partial."},
 		}})
+		b.AddType(file)
 		b.SetCost("Query.exportTrace", 200)
 		return graphql.Fields{
 			"exportTrace": {
@@ -112,21 +109,5 @@ func (ts *traceSchema) resolveExport(p graphql.ResolveParams, opts ExportOptions
 	}
 	g.Network = ts.net.Name
 	g.Title = fmt.Sprintf("spoor %s trace of %s (%s model)", res.Direction, p.Args["from"], res.Model)
-	var buf bytes.Buffer
-	err = export.Write(p.Context, &buf, f, g, export.Options{Limits: opts.Limits, Now: time.Now()})
-	var tl *export.TooLargeError
-	if errors.As(err, &tl) {
-		return nil, Errorf(CodeLimit, "exportTrace: %v", err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	ef := &exportFile{Format: string(f), MediaType: f.MediaType(), Encoding: "utf-8", Bytes: buf.Len(),
-		Nodes: len(g.Nodes), Edges: len(g.Edges), Partial: res.Partial, Limit: res.Limit}
-	if f.Binary() {
-		ef.Encoding, ef.Content = "base64", base64.StdEncoding.EncodeToString(buf.Bytes())
-	} else {
-		ef.Content = buf.String()
-	}
-	return ef, nil
+	return writeExportFile(p.Context, "exportTrace", f, g, opts.Limits)
 }

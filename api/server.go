@@ -93,8 +93,8 @@ func (o *ServerOptions) EnsureDefaults() {
 	}
 }
 
-// Server serves GraphQL at /graphql, GraphiQL at / and a health check at
-// /healthz. Every /graphql request needs an API key; each is rate limited
+// Server serves GraphQL at /graphql, GraphiQL at /, the graph explorer
+// at /explore and a health check at /healthz. Every /graphql request needs an API key; each is rate limited
 // per key, bounded in size and time, checked against the query limits,
 // and written to the audit log before its result is sent.
 type Server struct {
@@ -131,6 +131,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("GET /graphql", s.serveGraphQL) // answers 405 with a hint
 	mux.HandleFunc("POST /screen", s.serveBulkScreen)
+	mux.HandleFunc("GET /explore", func(w http.ResponseWriter, r *http.Request) { http.ServeFileFS(w, r, web.FS(), "explore.html") })
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/spoorhq/spoor/chains/bitcoin"
@@ -21,7 +22,11 @@ type fixture struct {
 	x        *simindex.Index
 	result   *trace.Result
 	clusters ClusterFunc
-	graph    *Graph
+	// members lists each truth wallet's or entity's addresses in address
+	// order, keyed by its cluster id (its first address).
+	members map[storage.AddrID][]storage.AddrID
+	labels  trace.MapLabels
+	graph   *Graph
 }
 
 var world fixture
@@ -88,6 +93,14 @@ func buildWorld(ctx context.Context, dir string) error {
 	}
 	if err := sc.Err(); err != nil {
 		return err
+	}
+	world.labels = labels
+	world.members = map[storage.AddrID][]storage.AddrID{}
+	for id, e := range owner {
+		world.members[first[e]] = append(world.members[first[e]], id)
+	}
+	for _, m := range world.members {
+		slices.Sort(m)
 	}
 	world.clusters = func(a storage.AddrID) (storage.AddrID, error) {
 		if e, ok := owner[a]; ok {

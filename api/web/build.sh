@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the GraphiQL page that spoor serve shows at / into dist/, from the
-# npm packages pinned in package.json and package-lock.json (graphiql, react,
-# react-dom, graphql; esbuild bundles them). The output, with the licenses of
+# Builds the pages spoor serve shows into dist/: GraphiQL at / and the graph
+# explorer at /explore, from the npm packages pinned in package.json and
+# package-lock.json (graphiql, react, react-dom, graphql; cytoscape for the
+# explorer; esbuild bundles them). The output, with the licenses of
 # every bundled package, is committed, so building spoor never needs npm.
 # Run it after changing src/ or the package versions.
 set -euo pipefail
@@ -21,10 +22,14 @@ mkdir -p "$here/dist/licenses"
   --target=es2020 --define:process.env.NODE_ENV='"production"' --jsx=automatic \
   --legal-comments=none --log-level=warning --outfile="$here/dist/graphiql.js")
 cp "$work/src/index.html" "$here/dist/index.html"
+(cd "$work" && ./node_modules/.bin/esbuild src/explore.js --bundle --minify --format=iife \
+  --target=es2020 --legal-comments=none --log-level=warning --outfile="$here/dist/explore.js")
+cp "$work/src/explore.html" "$here/dist/explore.html"
+cp "$work/src/explore.css" "$here/dist/explore.css"
 
 # The license file of every package in the bundle, named after the package.
-(cd "$work" && ./node_modules/.bin/esbuild src/main.jsx --bundle --metafile="$work/meta.json" \
-  --jsx=automatic --log-level=error --outfile="$work/probe.js")
+(cd "$work" && ./node_modules/.bin/esbuild src/main.jsx src/explore.js --bundle --metafile="$work/meta.json" \
+  --jsx=automatic --log-level=error --outdir="$work/probe")
 node -e '
 const fs = require("fs"), path = require("path");
 const meta = JSON.parse(fs.readFileSync(process.argv[1]));

@@ -143,5 +143,6 @@ func (c *cli) demoServe(ctx context.Context, cfg Config, listen string, picks de
 	fmt.Fprintf(c.stdout, "  2. { screen(address: \"%s\") { risk reasons { code level direction category share } } }\n", picks.screen)
 	fmt.Fprintf(c.stdout, "  3. { trace(from: \"%s\", model: FIFO, hops: 6) { seedValueSat txs ends { reason amountSat } } }\n", picks.trace)
 	fmt.Fprintf(c.stdout, "or bulk screening from a shell: curl -s -H 'Authorization: Bearer %s' -d '{\"addresses\":[\"%s\"]}' http://%s/screen\n", key, picks.screen, listen)
+	fmt.Fprintf(c.stdout, "or the graph explorer: open http://%s/explore, enter the key, search %s and press Trace\n", listen, picks.trace)
 	return c.serve(ctx, scfg, "regtest")
 }

@@ -169,6 +169,8 @@ func (c *cli) registerExport(cmds map[string]func(context.Context, Config) error
 
 	var pathHops int
 	var pathFormat, pathOut string
+	c.registerExportCluster(cmds, parent, names)
+
 	ep := parent.Command("path", "Find payment paths from one address to another and write them as a graph (formats as for export trace).")
 	pathFrom := ep.Arg("from", "Source address.").Required().String()
 	pathTo := ep.Arg("to", "Target address.").Required().String()

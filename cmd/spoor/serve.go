@@ -174,6 +174,8 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		api.DetectArea(db, bnet, api.DetectOptions{Audit: alog}),
 		api.ExportArea(engine, db, labels, bnet, api.ExportOptions{Trace: traceOpts, Limits: cfg.Export.limits(),
 			Clusters: func() (export.ClusterReader, error) { return clusterReader(db) }}),
+		api.ExploreArea(db, labels, bnet, api.ExploreOptions{Clusters: func() (api.ClusterIndex, error) { return api.StoredClusters(db) },
+			Findings: db, Export: cfg.Export.limits()}),
 		api.AuditArea(alog))
 	if err != nil {
 		return err

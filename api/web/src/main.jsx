@@ -30,7 +30,8 @@ function KeyBar() {
         API key{' '}
         <input type="password" value={key} autoComplete="off" onChange={(e) => setKey(e.target.value)} />
       </label>{' '}
-      <button type="submit">Use key</button>
+      <button type="submit">Use key</button>{' '}
+      <a href="/explore">Graph explorer</a>
     </form>
   );
 }
