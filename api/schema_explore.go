@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -128,12 +127,6 @@ type mergeView struct {
 	Confidence uint8
 }
 
-// measure is one measured value of a finding.
-type measure struct {
-	name  string
-	value float64
-}
-
 func (xs *exploreSchema) fields(file graphql.Output) graphql.Fields {
 	b := xs.b
 	long := b.Long()
@@ -168,7 +161,7 @@ func (xs *exploreSchema) fields(file graphql.Output) graphql.Fields {
 		"name":  field(nn(graphql.String), "What was measured.", func(s any) any { return s.(measure).name }),
 		"value": field(nn(graphql.Float), "The value.", func(s any) any { return s.(measure).value }),
 	}})
-	finding := graphql.NewObject(graphql.ObjectConfig{Name: "Finding", Description: "A laundering or off-ramp detector's finding, with its evidence.", Fields: graphql.Fields{
+	finding := graphql.NewObject(graphql.ObjectConfig{Name: "AddressFinding", Description: "A laundering or off-ramp detector's finding that names an address, with its evidence (the explorer's view; the findings field pages the same findings with their alerts).", Fields: graphql.Fields{
 		"detector":   field(nn(graphql.String), "The detector and its version, such as peel_chain/1.", func(s any) any { return s.(detect.Finding).Detector }),
 		"reason":     field(nn(graphql.String), "The reason code, such as PEEL_CHAIN_TO_EXCHANGE.", func(s any) any { return s.(detect.Finding).Reason }),
 		"subject":    field(nn(graphql.String), "The address the finding is about.", func(s any) any { return s.(detect.Finding).Subject }),
@@ -177,12 +170,12 @@ func (xs *exploreSchema) fields(file graphql.Output) graphql.Fields {
 		"supporting": field(nn(graphql.Boolean), "Whether it only supports other findings.", func(s any) any { return s.(detect.Finding).Supporting }),
 		"firstTime":  field(graphql.String, "Time of its first evidence (RFC 3339).", func(s any) any { return rfc3339(s.(detect.Finding).FirstTime) }),
 		"lastTime":   field(graphql.String, "Time of its last evidence (RFC 3339).", func(s any) any { return rfc3339(s.(detect.Finding).LastTime) }),
-		"measured":   field(list(measured), "The rule's measured values, by name.", func(s any) any { return sortedFloat(s.(detect.Finding).Measured) }),
+		"measured":   field(list(measured), "The rule's measured values, by name.", func(s any) any { return measures(s.(detect.Finding).Measured) }),
 		"evidence":   field(list(evidence), "The transactions it rests on.", func(s any) any { return nonNil(s.(detect.Finding).Evidence) }),
 		"addresses":  field(list(graphql.String), "Every address it involves, the subject first.", func(s any) any { return nonNilStrings(s.(detect.Finding).Addresses) }),
 		"txids":      field(list(graphql.String), "Every transaction it involves.", func(s any) any { return nonNilStrings(s.(detect.Finding).Txids) }),
 	}})
-	for _, l := range []string{"Query.findingsOf", "Finding.measured", "Finding.evidence", "Finding.addresses", "Finding.txids", "Cluster.members", "Cluster.merges"} {
+	for _, l := range []string{"Query.findingsOf", "AddressFinding.measured", "AddressFinding.evidence", "AddressFinding.addresses", "AddressFinding.txids", "Cluster.members", "Cluster.merges"} {
 		b.SetListSize(l, 1)
 	}
 	b.SetCost("Query.findingsOf", 20)
@@ -484,15 +477,6 @@ func exportFormatNames() []string {
 		names = append(names, string(f))
 	}
 	return names
-}
-
-func sortedFloat(m map[string]float64) []measure {
-	out := make([]measure, 0, len(m))
-	for k, v := range m {
-		out = append(out, measure{k, v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out
 }
 
 func nonNil[T any](s []T) []T {
