@@ -15,6 +15,7 @@ import (
 	"github.com/spoorhq/spoor/api"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/heuristics/cluster"
+	"github.com/spoorhq/spoor/heuristics/ethcluster"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
 )
@@ -59,6 +60,9 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	show.Flag("limit", "Members per page.").Default("50").IntVar(&limit)
 	show.Flag("cursor", "Continue after a previous page (its next_cursor).").StringVar(&cursor)
 	cmds[show.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if ethcluster.IsAddress(*showArg) {
+			return c.ethClusterShow(cfg, *showArg, limit, cursor, asJSON)
+		}
 		return c.withClusters(cfg, network, func(v *cluster.Views) error {
 			cv, err := v.Cluster(*showArg, limit, cursor)
 			if err != nil {
@@ -88,7 +92,12 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	var finality int
 	build.Flag("network", netFlag).StringVar(&network)
 	build.Flag("finality", "Blocks this far below the tip are clustered in memory; the rest block by block, with undo records.").Default("100").IntVar(&finality)
+	var buildChain string
+	build.Flag("chain", "Chain to cluster: bitcoin, or ethereum (the ethereum_cluster section's heuristics).").Default("bitcoin").EnumVar(&buildChain, "bitcoin", "ethereum")
 	cmds[build.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if buildChain == "ethereum" {
+			return c.ethClusterBuild(ctx, cfg)
+		}
 		set, err := cluster.NewSet(cfg.Cluster.Config)
 		if err != nil {
 			return fmt.Errorf("cluster config: %w", err)
@@ -156,6 +165,12 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	why.Flag("network", netFlag).StringVar(&network)
 	why.Flag("max-visit", "Give up after visiting this many addresses of the cluster.").Default("1000000").IntVar(&maxVisit)
 	cmds[why.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		switch ea, eb := ethcluster.IsAddress(*whyA), ethcluster.IsAddress(*whyB); {
+		case ea && eb:
+			return c.ethWhy(cfg, *whyA, *whyB, maxVisit, whyJSON)
+		case ea || eb:
+			return fmt.Errorf("%s and %s are on different chains: Bitcoin and Ethereum addresses are never in one cluster", *whyA, *whyB)
+		}
 		return c.withClusters(cfg, network, func(v *cluster.Views) error {
 			w, err := v.Why(*whyA, *whyB, maxVisit)
 			if err != nil {
