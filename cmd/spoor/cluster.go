@@ -29,8 +29,9 @@ type ClusterConfig struct {
 }
 
 // clusterIndexes returns the indexes "spoor index" maintains: the address
-// index and, when clustering is enabled, the active cluster generation.
-func clusterIndexes(cfg Config, db *storage.DB, log *slog.Logger) ([]indexer.Index, error) {
+// index and, when clustering is enabled, the active cluster generation,
+// which reads input scripts from src for key-equivalence/1.
+func clusterIndexes(ctx context.Context, cfg Config, db *storage.DB, src indexer.Source, log *slog.Logger) ([]indexer.Index, error) {
 	if !cfg.Cluster.Enabled {
 		return nil, nil
 	}
@@ -42,6 +43,7 @@ func clusterIndexes(cfg Config, db *storage.DB, log *slog.Logger) ([]indexer.Ind
 	if err != nil {
 		return nil, err
 	}
+	idx.ReadBlocksFrom(ctx, src)
 	return []indexer.Index{indexer.AddrIndex{}, idx}, nil
 }
 
@@ -112,7 +114,21 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 		}
 		defer db.Close()
 		start := time.Now()
-		sum, err := cluster.Rebuild(ctx, db, set, int32(finality), log)
+		// key-equivalence/1 reads input scripts from the chain source.
+		var src cluster.BlockReader
+		if set.Has(cluster.KeyEquivalence) {
+			net, err := bitcoin.LookupNetwork(strings.TrimPrefix(db.Chain(), "bitcoin/"))
+			if err != nil {
+				return err
+			}
+			s, closeSrc, _, err := openBitcoinSource(ctx, cfg, net)
+			if err != nil {
+				return fmt.Errorf("key-equivalence/1 reads the blocks' input scripts: %w", err)
+			}
+			defer closeSrc()
+			src = s
+		}
+		sum, err := cluster.RebuildFrom(ctx, db, set, int32(finality), src, log)
 		if err != nil {
 			return err
 		}

@@ -30,13 +30,19 @@ const (
 	// Change joins a transaction's change output with its inputs, when the
 	// change detector is confident enough.
 	Change Rule = 3
+	// KeyEquivalence joins the address an input spends with the other
+	// forms of the public key the input reveals: P2PKH, P2WPKH and
+	// P2SH-wrapped P2WPKH of its hash, and P2PK of the key (keys.go). It
+	// reads the input scripts and witnesses from the chain source.
+	KeyEquivalence Rule = 4
 )
 
 // ruleNames are the versioned names of the rules.
 var ruleNames = map[Rule]string{
 	Equivalence: "address-equivalence/1",
 	MultiInput:  "multi-input/1",
-	Change:      change.Name,
+	Change:         change.Name,
+	KeyEquivalence: "key-equivalence/1",
 }
 
 // String returns the rule's versioned name.
