@@ -39,8 +39,8 @@ const (
 
 // ruleNames are the versioned names of the rules.
 var ruleNames = map[Rule]string{
-	Equivalence: "address-equivalence/1",
-	MultiInput:  "multi-input/1",
+	Equivalence:    "address-equivalence/1",
+	MultiInput:     "multi-input/1",
 	Change:         change.Name,
 	KeyEquivalence: "key-equivalence/1",
 }
