@@ -20,9 +20,10 @@ type Rule uint8
 const (
 	// Equivalence joins the forms of one public key: a P2PK output's key
 	// and the P2PKH address of the same key (the chain tables' L links).
-	// Version 1 does not link a key's P2WPKH form, nor a P2SH address to
-	// the script it wraps: the index keeps no input scripts or witnesses
-	// to reveal them.
+	// It needs nothing but the chain tables. The forms an input reveals
+	// (P2WPKH, P2SH-wrapped P2WPKH) are KeyEquivalence's, which reads the
+	// input scripts from the chain source; P2SH addresses wrapping other
+	// scripts are not linked.
 	Equivalence Rule = 1
 	// MultiInput joins the input addresses of a transaction (common input
 	// ownership), except in CoinJoins.
