@@ -124,18 +124,24 @@ func Build(ctx context.Context, db *storage.DB, set *Set, log *slog.Logger) (Sum
 	}
 
 	var links []link
-	if set.Has(DepositReuse) {
-		ms := findDeposits(h.ether, xs, black, h.miners, set.MaxAmountDiff, set.MaxBlockDiff)
-		seen := map[storage.AddrID]bool{}
+	seen := map[storage.AddrID]bool{}
+	addDeposits := func(r Rule, ms []DepositMatch) {
 		for _, m := range ms {
 			seen[m.Deposit] = true
 			links = append(links, link{a: m.Deposit, b: m.User,
-				ev: storage.Evidence{TxNum: m.In.tx, Rule: uint8(DepositReuse), Confidence: m.Confidence},
-				detail: storage.EthLinkDetail{Rule: uint8(DepositReuse), Tx: m.In.tx, Via: m.Out.tx, Hub: m.Exchange,
+				ev: storage.Evidence{TxNum: m.In.tx, Rule: uint8(r), Confidence: m.Confidence},
+				detail: storage.EthLinkDetail{Rule: uint8(r), Tx: m.In.tx, Via: m.Out.tx, Hub: m.Exchange, Asset: m.Out.asset,
 					In: m.In.amount, Out: m.Out.amount, Gap: m.Gap}})
 		}
-		sum.Deposits, sum.DepositTx = len(seen), len(ms)
+		sum.DepositTx += len(ms)
 	}
+	if set.Has(DepositReuse) {
+		addDeposits(DepositReuse, findDeposits(h.ether, xs, black, h.miners, set.MaxAmountDiff, set.MaxBlockDiff))
+	}
+	if set.Has(DepositReuseToken) {
+		addDeposits(DepositReuseToken, findTokenDeposits(h.tokens, xs, black, h.miners, h.active, set.MaxBlockDiff))
+	}
+	sum.Deposits = len(seen)
 	if set.Has(Airdrop) {
 		as := findAirdrops(h.tokens, h.active, set.MinRecipients, set.MaxMedianGap, set.MinAggregations)
 		for _, a := range as {

@@ -148,6 +148,19 @@ func TestBuildRealGeth(t *testing.T) {
 	}
 	d.check(n.Invoke(ctx, gethtest.Tx{}, tok, tokAddr, "transfer", dist.addr, big.NewInt(10_000)))
 	d.check(n.Invoke(ctx, gethtest.Tx{}, tok, tokAddr, "transfer", dist2.addr, big.NewInt(10_000)))
+	// Token deposit pattern: U6 pays deposit D7 of X1 250 units, which D7
+	// forwards exactly; look-alike: D8 forwards 249 of U7's 250.
+	u6, d7, u7, d8 := acct(), acct(), acct(), acct()
+	for _, a := range []account{u6, d7, u7, d8} {
+		d.fund(a.addr, milli(100))
+	}
+	d.check(n.Invoke(ctx, gethtest.Tx{}, tok, tokAddr, "transfer", u6.addr, big.NewInt(1000)))
+	d.check(n.Invoke(ctx, gethtest.Tx{}, tok, tokAddr, "transfer", u7.addr, big.NewInt(1000)))
+	pU6 := d.token(tokAddr, u6, d7.addr, 250)
+	fU6 := d.token(tokAddr, d7, x1.addr, 250)
+	d.token(tokAddr, u7, d8.addr, 250)
+	d.token(tokAddr, d8, x1.addr, 249)
+
 	claim := map[common.Address]common.Hash{}
 	for _, r := range rs {
 		claim[r.addr] = d.token(tokAddr, dist, r.addr, 100)
@@ -203,8 +216,8 @@ func TestBuildRealGeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Deposits != 2 || sum.DepositTx != 3 || sum.Airdrops != 3 {
-		t.Errorf("summary %+v: want 2 deposit addresses, 3 matched payments, 3 airdrop forwards", sum)
+	if sum.Deposits != 3 || sum.DepositTx != 4 || sum.Airdrops != 3 {
+		t.Errorf("summary %+v: want 3 deposit addresses, 4 matched payments, 3 airdrop forwards", sum)
 	}
 	v, err := NewViews(db)
 	if err != nil {
@@ -218,13 +231,14 @@ func TestBuildRealGeth(t *testing.T) {
 	groups := [][]member{
 		{{"U1", u1.addr}, {"U2", u2.addr}, {"D1", d1.addr}},
 		{{"U3", u3.addr}, {"D2", d2.addr}},
+		{{"U6", u6.addr}, {"D7", d7.addr}},
 		{{"R1", rs[0].addr}, {"R2", rs[1].addr}, {"R3", rs[2].addr}, {"C1", c1.addr}},
 	}
 	alone := []member{{"X1", x1.addr}, {"X2", x2.addr}, {"L1", l1.addr}, {"N1", n1.addr}, {"Y", y.addr},
 		{"L2", l2.addr}, {"D3", d3.addr}, {"L3", l3.addr}, {"D4", d4.addr}, {"L4", l4.addr}, {"D5", d5.addr},
 		{"L5", l5.addr}, {"D6", d6.addr}, {"R4", rs[3].addr}, {"C2", c2.addr}, {"R5", rs[4].addr},
 		{"R6", rs[5].addr}, {"R7", rs[6].addr}, {"C4", c4.addr}, {"Dist", dist.addr}, {"Dist2", dist2.addr},
-		{"S1", ss[0].addr}, {"S2", ss[1].addr}, {"C3", c3.addr}}
+		{"S1", ss[0].addr}, {"S2", ss[1].addr}, {"C3", c3.addr}, {"U7", u7.addr}, {"D8", d8.addr}}
 	for _, g := range groups {
 		cv, err := v.Cluster(g[0].a.Hex(), 100, "")
 		if err != nil {
@@ -287,6 +301,13 @@ func TestBuildRealGeth(t *testing.T) {
 			t.Errorf("why %s %s: step %+v; want payment %s, forward %s to %s, %s then %s, gap %d, confidence %d",
 				c.user.Hex(), c.deposit.Hex(), s, c.pay.Hex(), c.fwd.Hex(), c.hub.Hex(), c.in, c.out, gap, conf)
 		}
+	}
+	// Evidence of the token deposit merge.
+	if w, err := v.Why(u6.addr.Hex(), d7.addr.Hex(), 0); err != nil {
+		t.Fatal(err)
+	} else if len(w.Steps) != 1 || w.Steps[0].Rule != "deposit-reuse-token/1" || w.Steps[0].Tx != pU6.Hex() || w.Steps[0].ViaTx != fU6.Hex() ||
+		w.Steps[0].Hub != x1.addr.Hex() || w.Steps[0].Token != tokAddr.Hex() || w.Steps[0].Amount != "250" || w.Steps[0].ViaAmount != "250" {
+		t.Errorf("why U6 D7: %+v", w.Steps)
 	}
 	// Evidence of the airdrop merges.
 	for _, r := range rs[:3] {

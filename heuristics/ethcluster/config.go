@@ -25,11 +25,15 @@ const (
 	// Airdrop joins the addresses that claimed one airdrop and forwarded
 	// it to one collector.
 	Airdrop Rule = 17
+	// DepositReuseToken joins the users of one exchange deposit address
+	// that forwarded exactly the token amounts it received.
+	DepositReuseToken Rule = 18
 )
 
 var ruleNames = map[Rule]string{
-	DepositReuse: "deposit-reuse/1",
-	Airdrop:      "airdrop/1",
+	DepositReuse:      "deposit-reuse/1",
+	Airdrop:           "airdrop/1",
+	DepositReuseToken: "deposit-reuse-token/1",
 }
 
 // String returns the rule's versioned name.
@@ -57,7 +61,8 @@ const (
 // Config chooses the Ethereum heuristics and their parameters. It is the
 // ethereum_cluster section of the configuration file.
 type Config struct {
-	// Heuristics are the versioned rule names to apply. Empty means both.
+	// Heuristics are the versioned rule names to apply. Empty means all
+	// three.
 	Heuristics []string `yaml:"heuristics" json:"heuristics"`
 	// Exchanges are exchange hot wallets (0x addresses), in addition to
 	// the addresses labelled with the category "exchange" in the index.
@@ -154,14 +159,14 @@ func parseAddrs(field string, in []string) ([][20]byte, []string, error) {
 func NewSet(c Config) (*Set, error) {
 	names := c.Heuristics
 	if len(names) == 0 {
-		names = []string{ruleNames[DepositReuse], ruleNames[Airdrop]}
+		names = []string{ruleNames[DepositReuse], ruleNames[Airdrop], ruleNames[DepositReuseToken]}
 	}
 	s := &Set{MaxBlockDiff: c.MaxBlockDiff, MinRecipients: c.AirdropMinRecipients, MaxMedianGap: c.AirdropMaxMedianGap,
 		MinAggregations: c.AirdropMinAggregations, MaxClusterSize: c.MaxClusterSize, RefuseOversize: c.RefuseOversize}
 	for _, n := range names {
 		r, ok := parseRule(n)
 		if !ok {
-			return nil, fmt.Errorf("unknown ethereum heuristic %q (known: %s, %s)", n, ruleNames[Airdrop], ruleNames[DepositReuse])
+			return nil, fmt.Errorf("unknown ethereum heuristic %q (known: %s, %s, %s)", n, ruleNames[Airdrop], ruleNames[DepositReuse], ruleNames[DepositReuseToken])
 		}
 		if !s.Has(r) {
 			s.Rules = append(s.Rules, r)
@@ -211,7 +216,7 @@ func NewSet(c Config) (*Set, error) {
 	if s.Has(DepositReuse) {
 		canon.MaxAmountDiff = new(big.Rat).SetFrac(s.MaxAmountDiff, weiPerEther.Num()).FloatString(18)
 		canon.MaxAmountDiff = strings.TrimRight(strings.TrimRight(canon.MaxAmountDiff, "0"), ".")
-	} else {
+	} else if !s.Has(DepositReuseToken) {
 		canon.MaxBlockDiff = 0
 	}
 	if s.Has(Airdrop) {

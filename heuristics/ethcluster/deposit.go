@@ -97,3 +97,44 @@ func depositConfidence(diff, alpha *big.Int, gap, tau uint64) uint8 {
 	c := int(math.Round(100 * (1 - (a/2 + t/2))))
 	return uint8(max(1, min(100, c)))
 }
+
+// tokenKey is what a token forward and its payment must share: the
+// deposit address, the token and the exact amount.
+type tokenKey struct {
+	deposit, token storage.AddrID
+	amount         string
+}
+
+// findTokenDeposits applies the token variant of the deposit-address rule
+// (etherclust deposittoken.py) to ERC-20 transfers in chain order: a
+// forward is a transfer to an exchange, its sender (unless barred) a
+// candidate deposit address; each forward is matched with the latest
+// payment into the deposit address of the same token and exactly the same
+// amount, no more than τ blocks earlier, from an active address (one that
+// sent a transaction) that is not barred. Confidence is 1 - ½·gap/τ.
+func findTokenDeposits(transfers []flow, exchange, black, miners, active map[storage.AddrID]bool, tau uint64) []DepositMatch {
+	barred := func(a storage.AddrID) bool { return black[a] || exchange[a] || miners[a] }
+	deposits := map[storage.AddrID]bool{}
+	for _, f := range transfers {
+		if exchange[f.to] && !barred(f.from) {
+			deposits[f.from] = true
+		}
+	}
+	latest := map[tokenKey]flow{}
+	var out []DepositMatch
+	for _, m := range transfers {
+		switch {
+		case deposits[m.to] && !barred(m.from) && active[m.from]:
+			latest[tokenKey{m.to, m.asset, m.amount.String()}] = m
+		case deposits[m.from] && exchange[m.to]:
+			r, ok := latest[tokenKey{m.from, m.asset, m.amount.String()}]
+			if !ok || uint64(m.height-r.height) > tau {
+				continue
+			}
+			gap := uint64(m.height - r.height)
+			out = append(out, DepositMatch{User: r.from, Deposit: m.from, Exchange: m.to, In: r, Out: m, Gap: gap,
+				Confidence: depositConfidence(new(big.Int), big.NewInt(1), gap, tau)})
+		}
+	}
+	return out
+}

@@ -124,3 +124,35 @@ func TestFindAirdropsRules(t *testing.T) {
 		t.Errorf("transfers 3 blocks apart with a median gap of at most 2: %d links", len(got))
 	}
 }
+
+// TestFindTokenDeposits checks the token variant: exactly the same amount
+// of the same token, within τ = 10 blocks, from an active address.
+func TestFindTokenDeposits(t *testing.T) {
+	ex := map[storage.AddrID]bool{1: true}
+	active := map[storage.AddrID]bool{3: true}
+	tr := func(from, to storage.AddrID, h uint32, token storage.AddrID, v int64) flow {
+		return flow{tx: storage.TxNum(h), height: h, from: from, to: to, asset: token, amount: big.NewInt(v)}
+	}
+	tests := []struct {
+		name  string
+		moves []flow
+		want  int
+	}{
+		{"same amount", []flow{tr(3, 2, 100, 50, 250), tr(2, 1, 110, 50, 250)}, 1},
+		{"past τ", []flow{tr(3, 2, 100, 50, 250), tr(2, 1, 111, 50, 250)}, 0},
+		{"one unit less", []flow{tr(3, 2, 100, 50, 250), tr(2, 1, 101, 50, 249)}, 0},
+		{"another token", []flow{tr(3, 2, 100, 50, 250), tr(2, 1, 101, 51, 250)}, 0},
+		{"an inactive sender", []flow{tr(4, 2, 100, 50, 250), tr(2, 1, 101, 50, 250)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := findTokenDeposits(tt.moves, ex, map[storage.AddrID]bool{}, map[storage.AddrID]bool{}, active, 10)
+			if len(got) != tt.want {
+				t.Fatalf("%d matches %+v, want %d", len(got), got, tt.want)
+			}
+			if len(got) == 1 && (got[0].User != 3 || got[0].Deposit != 2 || got[0].Confidence != 50) {
+				t.Fatalf("match %+v, want user 3, deposit 2, confidence 50 (the whole window used)", got[0])
+			}
+		})
+	}
+}
