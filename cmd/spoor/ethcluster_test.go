@@ -95,3 +95,23 @@ func TestEthereumClusterCLI(t *testing.T) {
 		t.Errorf("why across chains: exit %d: %s", code, errOut)
 	}
 }
+
+// TestExampleConfigEthereumCluster loads config.example.yaml: its
+// ethereum_cluster section must be the default set.
+func TestExampleConfigEthereumCluster(t *testing.T) {
+	cfg, err := LoadConfig(filepath.Join("..", "..", "config.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ethcluster.NewSet(cfg.EthereumCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ethcluster.NewSet(ethcluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec() != want.Spec() {
+		t.Fatalf("example ethereum_cluster section gives %s, want the defaults %s", got.Spec(), want.Spec())
+	}
+}

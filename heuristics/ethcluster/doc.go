@@ -1,5 +1,5 @@
 // Package ethcluster groups Ethereum addresses into clusters (entities)
-// with the two account-model heuristics of Victor, "Address Clustering
+// with the account-model heuristics of Victor, "Address Clustering
 // Heuristics for Ethereum" (FC 2020), and keeps for every merge the
 // evidence that caused it:
 //
@@ -8,6 +8,8 @@
 //     tolerance, is a deposit address of that exchange, and every address
 //     that paid it is one user of it (the etherclust and Tutela
 //     "Algorithm 1", reproduced rule for rule in deposit.go);
+//   - deposit-reuse-token/1: the same for ERC-20 transfers forwarded
+//     with exactly the amount received (etherclust deposittoken.py);
 //   - airdrop/1: addresses that received the same airdrop (one token, one
 //     distributor, one amount, many recipients in consecutive blocks) and
 //     forwarded that amount to one collector are one participant
