@@ -15,6 +15,7 @@ import (
 	"github.com/spoorhq/spoor/api"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/heuristics/cluster"
+	"github.com/spoorhq/spoor/heuristics/ethcluster"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
 )
@@ -28,8 +29,9 @@ type ClusterConfig struct {
 }
 
 // clusterIndexes returns the indexes "spoor index" maintains: the address
-// index and, when clustering is enabled, the active cluster generation.
-func clusterIndexes(cfg Config, db *storage.DB, log *slog.Logger) ([]indexer.Index, error) {
+// index and, when clustering is enabled, the active cluster generation,
+// which reads input scripts from src for key-equivalence/1.
+func clusterIndexes(ctx context.Context, cfg Config, db *storage.DB, src indexer.Source, log *slog.Logger) ([]indexer.Index, error) {
 	if !cfg.Cluster.Enabled {
 		return nil, nil
 	}
@@ -41,6 +43,7 @@ func clusterIndexes(cfg Config, db *storage.DB, log *slog.Logger) ([]indexer.Ind
 	if err != nil {
 		return nil, err
 	}
+	idx.ReadBlocksFrom(ctx, src)
 	return []indexer.Index{indexer.AddrIndex{}, idx}, nil
 }
 
@@ -59,6 +62,9 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	show.Flag("limit", "Members per page.").Default("50").IntVar(&limit)
 	show.Flag("cursor", "Continue after a previous page (its next_cursor).").StringVar(&cursor)
 	cmds[show.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if ethcluster.IsAddress(*showArg) {
+			return c.ethClusterShow(cfg, *showArg, limit, cursor, asJSON)
+		}
 		return c.withClusters(cfg, network, func(v *cluster.Views) error {
 			cv, err := v.Cluster(*showArg, limit, cursor)
 			if err != nil {
@@ -88,7 +94,12 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	var finality int
 	build.Flag("network", netFlag).StringVar(&network)
 	build.Flag("finality", "Blocks this far below the tip are clustered in memory; the rest block by block, with undo records.").Default("100").IntVar(&finality)
+	var buildChain string
+	build.Flag("chain", "Chain to cluster: bitcoin, or ethereum (the ethereum_cluster section's heuristics).").Default("bitcoin").EnumVar(&buildChain, "bitcoin", "ethereum")
 	cmds[build.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if buildChain == "ethereum" {
+			return c.ethClusterBuild(ctx, cfg)
+		}
 		set, err := cluster.NewSet(cfg.Cluster.Config)
 		if err != nil {
 			return fmt.Errorf("cluster config: %w", err)
@@ -103,7 +114,21 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 		}
 		defer db.Close()
 		start := time.Now()
-		sum, err := cluster.Rebuild(ctx, db, set, int32(finality), log)
+		// key-equivalence/1 reads input scripts from the chain source.
+		var src cluster.BlockReader
+		if set.Has(cluster.KeyEquivalence) {
+			net, err := bitcoin.LookupNetwork(strings.TrimPrefix(db.Chain(), "bitcoin/"))
+			if err != nil {
+				return err
+			}
+			s, closeSrc, _, err := openBitcoinSource(ctx, cfg, net)
+			if err != nil {
+				return fmt.Errorf("key-equivalence/1 reads the blocks' input scripts: %w", err)
+			}
+			defer closeSrc()
+			src = s
+		}
+		sum, err := cluster.RebuildFrom(ctx, db, set, int32(finality), src, log)
 		if err != nil {
 			return err
 		}
@@ -156,6 +181,12 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	why.Flag("network", netFlag).StringVar(&network)
 	why.Flag("max-visit", "Give up after visiting this many addresses of the cluster.").Default("1000000").IntVar(&maxVisit)
 	cmds[why.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		switch ea, eb := ethcluster.IsAddress(*whyA), ethcluster.IsAddress(*whyB); {
+		case ea && eb:
+			return c.ethWhy(cfg, *whyA, *whyB, maxVisit, whyJSON)
+		case ea || eb:
+			return fmt.Errorf("%s and %s are on different chains: Bitcoin and Ethereum addresses are never in one cluster", *whyA, *whyB)
+		}
 		return c.withClusters(cfg, network, func(v *cluster.Views) error {
 			w, err := v.Why(*whyA, *whyB, maxVisit)
 			if err != nil {

@@ -214,3 +214,31 @@ func TestExampleConfigCluster(t *testing.T) {
 		t.Fatalf("example cluster section = %+v, set %s", cfg.Cluster, set.Spec())
 	}
 }
+
+// TestClusterBuildKeyEquivalence rebuilds the clustering with
+// key-equivalence/1, which reads the blocks again: without a block source
+// it is refused, with one it is recorded in the generation's set.
+func TestClusterBuildKeyEquivalence(t *testing.T) {
+	blocks, data := clusterWorld(t)
+	dir := t.TempDir()
+	noSource, withSource := filepath.Join(dir, "nosource.yaml"), filepath.Join(dir, "source.yaml")
+	set := "cluster:\n  heuristics: [address-equivalence/1, multi-input/1, key-equivalence/1]\n"
+	if err := os.WriteFile(noSource, []byte(set), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(withSource, []byte(set+"bitcoin:\n  blocks: [\""+blocks+"\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if code, _, errs := runCLI(t, "cluster", "build", "--datadir", data); code != 0 {
+			t.Fatalf("rebuild with the default set: %s", errs)
+		}
+	}()
+	if code, _, errs := runCLI(t, "--config", noSource, "cluster", "build", "--datadir", data); code != 1 || !strings.Contains(errs, "key-equivalence/1 reads the blocks' input scripts") {
+		t.Fatalf("build with key-equivalence/1 and no source: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "--config", withSource, "cluster", "build", "--datadir", data, "--finality", "20")
+	if code != 0 || !strings.Contains(out, "key-equivalence/1") || !strings.Contains(out, "block by block") {
+		t.Fatalf("build with key-equivalence/1: exit %d: %s %s", code, out, errs)
+	}
+}

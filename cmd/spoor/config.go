@@ -9,6 +9,7 @@ import (
 	"github.com/spoorhq/spoor/api"
 	"github.com/spoorhq/spoor/chains/bitcoin/sim"
 	"github.com/spoorhq/spoor/heuristics/detect"
+	"github.com/spoorhq/spoor/heuristics/ethcluster"
 	"gopkg.in/yaml.v3"
 )
 
@@ -34,6 +35,10 @@ type Config struct {
 	// Detect holds the thresholds of the laundering detectors (spoor
 	// detect); heuristics/detect documents every field.
 	Detect detect.Config `yaml:"detect"`
+	// EthereumCluster chooses the Ethereum clustering heuristics and
+	// their parameters (spoor cluster build --chain ethereum);
+	// heuristics/ethcluster documents every field.
+	EthereumCluster ethcluster.Config `yaml:"ethereum_cluster"`
 }
 
 // SimulateConfig configures spoor simulate: the world of each chain

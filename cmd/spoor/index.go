@@ -133,7 +133,7 @@ func (c *cli) indexBitcoin(ctx context.Context, cfg Config) error {
 		return err
 	}
 	icfg.OnCommit = prog.update
-	indexes, err := clusterIndexes(cfg, db, log)
+	indexes, err := clusterIndexes(ctx, cfg, db, src, log)
 	if err != nil {
 		return err
 	}

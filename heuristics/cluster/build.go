@@ -27,7 +27,21 @@ type BuildSummary struct {
 // disconnect, are for Index (see indexer.CatchUp). The generation is not
 // made active. Address numbers must fit in 32 bits.
 func Build(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int32, batchBytes int) (BuildSummary, error) {
+	return BuildFrom(ctx, db, gen, set, to, batchBytes, nil)
+}
+
+// BuildFrom is Build with the chain source src the index was built from,
+// which a set with key-equivalence/1 needs to read input scripts; nil
+// for other sets.
+func BuildFrom(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int32, batchBytes int, src BlockReader) (BuildSummary, error) {
 	sum := BuildSummary{Height: to}
+	var keys *keyFinder
+	if set.Has(KeyEquivalence) {
+		if src == nil {
+			return sum, errNoBlocks
+		}
+		keys = &keyFinder{src: src, db: db}
+	}
 	if batchBytes <= 0 {
 		batchBytes = 32 << 20
 	}
@@ -76,9 +90,19 @@ func Build(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int32, 
 			return sum, err
 		}
 		tip = cb.Tip()
+		var keyLinks [][]link
+		if keys != nil {
+			if keyLinks, err = keys.links(ctx, cb); err != nil {
+				return sum, err
+			}
+		}
 		err = forEachTx(cb, classOf, func(tx *heuristics.Tx, eq []storage.AddrID) error {
 			before := len(m.edges)
-			r, err := eng.applyTx(tx, eq)
+			var kl []link
+			if keyLinks != nil {
+				kl = keyLinks[tx.Num-cb.Block.FirstTxNum]
+			}
+			r, err := eng.applyTx(tx, eq, kl)
 			if err != nil {
 				return fmt.Errorf("height %d: %w", h, err)
 			}

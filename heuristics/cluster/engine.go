@@ -36,9 +36,9 @@ type engine struct {
 }
 
 // applyTx applies the set to one transaction, given the P2PK keys first
-// numbered in it with their P2PKH forms, and returns what the heuristics
-// found in it.
-func (e *engine) applyTx(tx *heuristics.Tx, eq []storage.AddrID) (storage.TxHeuristics, error) {
+// numbered in it with their P2PKH forms and the key-equivalence links of
+// its inputs, and returns what the heuristics found in it.
+func (e *engine) applyTx(tx *heuristics.Tx, eq []storage.AddrID, keys []link) (storage.TxHeuristics, error) {
 	var res storage.TxHeuristics
 	for i := range tx.Outs {
 		o := &tx.Outs[i]
@@ -84,6 +84,9 @@ func (e *engine) applyTx(tx *heuristics.Tx, eq []storage.AddrID) (storage.TxHeur
 			e.links = append(e.links, link{a: eq[i], b: eq[i+1],
 				ev: storage.Evidence{TxNum: tx.Num, Rule: uint8(Equivalence), Confidence: ConfidenceEquivalence}})
 		}
+	}
+	if e.set.Has(KeyEquivalence) {
+		e.links = append(e.links, keys...)
 	}
 	for _, l := range e.links {
 		if err := e.union(l, &res); err != nil {

@@ -113,7 +113,17 @@ type RebuildSummary struct {
 // any generation a crashed build left) is then deleted. A failure at any point leaves the active generation as it
 // was.
 func Rebuild(ctx context.Context, db *storage.DB, set *Set, finality int32, log *slog.Logger) (RebuildSummary, error) {
+	return RebuildFrom(ctx, db, set, finality, nil, log)
+}
+
+// RebuildFrom is Rebuild with the chain source src the index was built
+// from, which a set with key-equivalence/1 needs to read input scripts;
+// nil for other sets.
+func RebuildFrom(ctx context.Context, db *storage.DB, set *Set, finality int32, src BlockReader, log *slog.Logger) (RebuildSummary, error) {
 	var sum RebuildSummary
+	if set.Has(KeyEquivalence) && src == nil {
+		return sum, errNoBlocks
+	}
 	prev, hasPrev, err := db.ActiveGeneration()
 	if err != nil {
 		return sum, err
@@ -134,11 +144,15 @@ func Rebuild(ctx context.Context, db *storage.DB, set *Set, finality int32, log 
 	bulkTo := sum.Tip - finality
 	sum.Height = -1
 	if bulkTo >= 0 {
-		if sum.BuildSummary, err = Build(ctx, db, gen, set, bulkTo, 0); err != nil {
+		if sum.BuildSummary, err = BuildFrom(ctx, db, gen, set, bulkTo, 0, src); err != nil {
 			return sum, err
 		}
 	}
-	if err := indexer.CatchUp(ctx, db, NewIndex(db, gen, set, log), 0, log); err != nil {
+	idx := NewIndex(db, gen, set, log)
+	if src != nil {
+		idx.ReadBlocksFrom(ctx, src)
+	}
+	if err := indexer.CatchUp(ctx, db, idx, 0, log); err != nil {
 		return sum, err
 	}
 	b := db.NewBatch()

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,17 @@ type Index struct {
 	// undone is set when a disconnect wrote rows behind the state's back:
 	// its cache must go once they are committed.
 	undone bool
+	// keys and ctx read the chain source for key-equivalence/1.
+	keys *keyFinder
+	ctx  context.Context
+}
+
+// ReadBlocksFrom gives the index the chain source its blocks come from,
+// which a set with key-equivalence/1 needs to read input scripts; ctx
+// bounds the reads.
+func (x *Index) ReadBlocksFrom(ctx context.Context, src BlockReader) {
+	x.ctx = ctx
+	x.keys = &keyFinder{src: src, db: x.db, recent: map[string]storage.AddrID{}}
 }
 
 var (
@@ -56,22 +68,45 @@ func (x *Index) Committed() {
 	if x.undone {
 		x.undone = false
 		x.st.reset()
+		x.forgetKeys()
 		return
 	}
 	x.st.committed()
+	x.forgetKeys()
+}
+
+func (x *Index) forgetKeys() {
+	if x.keys != nil {
+		x.keys.forget()
+	}
 }
 
 // Discarded forgets the overlay: its rows were never committed.
 func (x *Index) Discarded() {
 	x.undone = false
 	x.st.reset()
+	x.forgetKeys()
 }
 
 // ConnectBlock applies the heuristic set to every transaction of blk.
 func (x *Index) ConnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) error {
+	var keyLinks [][]link
+	if x.set.Has(KeyEquivalence) {
+		if x.keys == nil {
+			return errNoBlocks
+		}
+		var err error
+		if keyLinks, err = x.keys.links(x.ctx, blk); err != nil {
+			return err
+		}
+	}
 	x.st.begin(b)
 	err := forEachTx(blk, x.st.classOf, func(tx *heuristics.Tx, eq []storage.AddrID) error {
-		res, err := x.eng.applyTx(tx, eq)
+		var kl []link
+		if keyLinks != nil {
+			kl = keyLinks[tx.Num-blk.Block.FirstTxNum]
+		}
+		res, err := x.eng.applyTx(tx, eq, kl)
 		if err != nil {
 			return err
 		}

@@ -20,9 +20,10 @@ type Rule uint8
 const (
 	// Equivalence joins the forms of one public key: a P2PK output's key
 	// and the P2PKH address of the same key (the chain tables' L links).
-	// Version 1 does not link a key's P2WPKH form, nor a P2SH address to
-	// the script it wraps: the index keeps no input scripts or witnesses
-	// to reveal them.
+	// It needs nothing but the chain tables. The forms an input reveals
+	// (P2WPKH, P2SH-wrapped P2WPKH) are KeyEquivalence's, which reads the
+	// input scripts from the chain source; P2SH addresses wrapping other
+	// scripts are not linked.
 	Equivalence Rule = 1
 	// MultiInput joins the input addresses of a transaction (common input
 	// ownership), except in CoinJoins.
@@ -30,13 +31,19 @@ const (
 	// Change joins a transaction's change output with its inputs, when the
 	// change detector is confident enough.
 	Change Rule = 3
+	// KeyEquivalence joins the address an input spends with the other
+	// forms of the public key the input reveals: P2PKH, P2WPKH and
+	// P2SH-wrapped P2WPKH of its hash, and P2PK of the key (keys.go). It
+	// reads the input scripts and witnesses from the chain source.
+	KeyEquivalence Rule = 4
 )
 
 // ruleNames are the versioned names of the rules.
 var ruleNames = map[Rule]string{
-	Equivalence: "address-equivalence/1",
-	MultiInput:  "multi-input/1",
-	Change:      change.Name,
+	Equivalence:    "address-equivalence/1",
+	MultiInput:     "multi-input/1",
+	Change:         change.Name,
+	KeyEquivalence: "key-equivalence/1",
 }
 
 // String returns the rule's versioned name.

@@ -1,0 +1,24 @@
+// Package ethcluster groups Ethereum addresses into clusters (entities)
+// with the account-model heuristics of Victor, "Address Clustering
+// Heuristics for Ethereum" (FC 2020), and keeps for every merge the
+// evidence that caused it:
+//
+//   - deposit-reuse/1: an address that forwards what it received to a
+//     labelled exchange hot wallet, within a block window and an amount
+//     tolerance, is a deposit address of that exchange, and every address
+//     that paid it is one user of it (the etherclust and Tutela
+//     "Algorithm 1", reproduced rule for rule in deposit.go);
+//   - deposit-reuse-token/1: the same for ERC-20 transfers forwarded
+//     with exactly the amount received (etherclust deposittoken.py);
+//   - airdrop/1: addresses that received the same airdrop (one token, one
+//     distributor, one amount, many recipients in consecutive blocks) and
+//     forwarded that amount to one collector are one participant
+//     (etherclust airdrop.py, in airdrop.go).
+//
+// A clustering is built from the committed Ethereum index in memory and
+// written as a new generation of the cluster tables beside the active one,
+// then switched to in one commit, as the Bitcoin clusters are; the
+// Ethereum index is its own database, so the tables do not collide. It is
+// a snapshot at the index's tip: a reorganization below it leaves the
+// clustering stale until the next build, which Views reports.
+package ethcluster
