@@ -59,6 +59,10 @@ type ExposureLimits struct {
 	Evidence bool
 }
 
+// WithDefaults returns the limits with zero fields set to their defaults,
+// or an error naming the limits out of range.
+func (l ExposureLimits) WithDefaults() (ExposureLimits, error) { return l.withDefaults() }
+
 func (l ExposureLimits) withDefaults() (ExposureLimits, error) {
 	if l.MaxHops == 0 {
 		l.MaxHops = 4

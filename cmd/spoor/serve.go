@@ -161,6 +161,9 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		return fmt.Errorf("serve.trace_cache_entries: %w", err)
 	}
 	engine := trace.NewEngine(cached, labels, addressNamer(db, bnet))
+	if engine, err = attachExposureIndex(engine, db, own, cfg.Trace.Screen.limits(), log); err != nil {
+		return err
+	}
 	if rules := cfg.Trace.Screen.rules(); rules != nil {
 		if err := trace.CheckRiskRules(rules); err != nil {
 			return fmt.Errorf("config trace.screen.rules: %w", err)
