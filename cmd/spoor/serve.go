@@ -17,6 +17,7 @@ import (
 	"github.com/spoorhq/spoor/api/audit"
 	"github.com/spoorhq/spoor/api/export"
 	"github.com/spoorhq/spoor/chains/bitcoin"
+	"github.com/spoorhq/spoor/heuristics/cluster"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
 	"github.com/spoorhq/spoor/trace"
@@ -169,6 +170,13 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 			return fmt.Errorf("config trace.screen.rules: %w", err)
 		}
 	}
+	views, err := cluster.NewViews(db, bnet)
+	if errors.Is(err, cluster.ErrNoClusters) {
+		views, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
 	traceOpts := api.TraceOptions{Walk: cfg.Trace.limits(), Exposure: cfg.Trace.Screen.limits(),
 		Paths: trace.PathLimits{MaxFanout: cfg.Trace.MaxFanout, MaxDuration: cfg.Trace.Timeout}, Rules: cfg.Trace.Screen.rules(), MaxBulk: sc.MaxBulkScreen}
 	schema, err := api.NewSchema(api.SchemaOptions{Log: log, MaxPageSize: opts.Limits.MaxPageSize},
@@ -176,7 +184,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		api.TraceArea(engine, db, labels, bnet, traceOpts),
 		api.ExportArea(engine, db, labels, bnet, api.ExportOptions{Trace: traceOpts, Limits: cfg.Export.limits(),
 			Clusters: func() (export.ClusterReader, error) { return clusterReader(db) }}),
-		api.AuditArea(alog))
+		api.AuditArea(alog), api.ClusterArea(views))
 	if err != nil {
 		return err
 	}
