@@ -36,6 +36,25 @@ type goldenWorld struct {
 	live   *trace.Engine // the same without it
 	schema *Schema
 	facts  map[string]string
+	lim    trace.ExposureLimits
+}
+
+// ids looks up the numbers of addresses of the world.
+func (w *goldenWorld) ids(tb testing.TB, addrs []string) []storage.AddrID {
+	tb.Helper()
+	var out []storage.AddrID
+	for _, a := range addrs {
+		class, payload, err := bitcoin.ParseAddress(w.x.Net, a)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		id, err := w.x.DB.LookupAddr(uint8(class), payload)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, id)
+	}
+	return out
 }
 
 var goldenOnce struct {

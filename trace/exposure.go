@@ -36,10 +36,12 @@ type ExposureLimits struct {
 	// MaxHops is how far indirect exposure looks (default 4).
 	MaxHops int
 	// Epsilon drops a flow once it is below this share of the transfer it
-	// came from; its value counts as unattributed. The default, 0, drops
-	// nothing: the figures are then exact, and the precomputed exposure
-	// index (which has no such cut) can answer instead of a walk.
+	// came from (default 1e-4); its value counts as unattributed. The cut
+	// keeps walks short; the precomputed exposure index has none.
 	Epsilon float64
+	// Exact walks without the epsilon cut: the figures are then those of
+	// the precomputed exposure index (walks may still stop at MaxSteps).
+	Exact bool
 	// MaxFanout treats an unlabelled address with more transactions than
 	// this in the walked direction as a dead end (default 1000): such
 	// addresses are usually unlabelled services.
@@ -64,6 +66,11 @@ type ExposureLimits struct {
 func (l ExposureLimits) WithDefaults() (ExposureLimits, error) { return l.withDefaults() }
 
 func (l ExposureLimits) withDefaults() (ExposureLimits, error) {
+	if l.Exact {
+		l.Epsilon = 0
+	} else if l.Epsilon == 0 {
+		l.Epsilon = 1e-4
+	}
 	if l.MaxHops == 0 {
 		l.MaxHops = 4
 	}

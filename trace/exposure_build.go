@@ -44,15 +44,12 @@ type BuildStats struct {
 // after, it) and the hop, and the value of every such state is a
 // value-weighted prefix (receiving) or suffix (sending) average over the
 // address's transactions. The figures equal those of Engine.Exposure with
-// the same limits and no epsilon cut, except that the index is never cut
-// short by MaxSteps.
+// the same limits and Exact set (no epsilon cut), except that the index is
+// never cut short by MaxSteps; lim's Epsilon and MaxSteps are not used.
 func BuildExposureIndex(ctx context.Context, src IndexSource, labels Labeler, lim ExposureLimits, stamp storage.ExposureMeta) (BuildStats, error) {
 	lim, err := lim.withDefaults()
 	if err != nil {
 		return BuildStats{}, err
-	}
-	if lim.Epsilon != 0 {
-		return BuildStats{}, fmt.Errorf("trace: the exposure index is exact; build it with epsilon 0, not %v", lim.Epsilon)
 	}
 	g, err := loadGraph(ctx, src, labels, lim)
 	if err != nil {

@@ -100,8 +100,6 @@ func (ix *ExposureIndex) Usable(lim ExposureLimits) (bool, string, error) {
 	}
 	m := ix.meta
 	switch {
-	case lim.Epsilon != 0:
-		return false, fmt.Sprintf("the exposure index is exact; epsilon %v asks for a cut walk", lim.Epsilon), nil
 	case lim.MaxHops != int(m.MaxHops):
 		return false, fmt.Sprintf("the exposure index holds %d hops, %d asked", m.MaxHops, lim.MaxHops), nil
 	case lim.MaxFanout != int(m.MaxFanout) || lim.MaxTransfers != int(m.MaxTransfers):

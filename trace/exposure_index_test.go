@@ -55,7 +55,7 @@ func TestExposureIndexEqualsWalk(t *testing.T) {
 	}
 	for _, hops := range []int{1, 2, 4} {
 		t.Run("hops"+itoa(hops), func(t *testing.T) {
-			lim := ExposureLimits{MaxHops: hops, MaxSteps: 200_000}
+			lim := ExposureLimits{MaxHops: hops, MaxSteps: 200_000, Exact: true}
 			stats, err := BuildExposureIndex(ctx, world.DB, labels, lim, worldState(t, labels).Stamp())
 			if err != nil {
 				t.Fatal(err)
@@ -137,7 +137,7 @@ func keys(m map[string]*CategoryExposure) []string {
 func TestScreenFromIndex(t *testing.T) {
 	ctx := context.Background()
 	labels := indexLabels(t)
-	lim := ExposureLimits{MaxHops: 3, MaxSteps: 200_000}
+	lim := ExposureLimits{MaxHops: 3, MaxSteps: 200_000, Exact: true}
 	if _, err := BuildExposureIndex(ctx, world.DB, labels, lim, worldState(t, labels).Stamp()); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestScreenFromIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := fast.Screen(ctx, id, nil, lim)
+		got, err := fast.Screen(ctx, id, nil, ExposureLimits{MaxHops: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,13 +190,21 @@ func TestScreenFromIndex(t *testing.T) {
 		if got.Risk == RiskSevere {
 			severe++
 		}
-		// Asking for evidence walks, with paths.
-		ev, err := fast.Screen(ctx, id, nil, ExposureLimits{MaxHops: 3, MaxSteps: 200_000, Evidence: true})
+		// Asking for evidence keeps the indexed figures and adds the
+		// walk's paths to them.
+		ev, err := fast.Screen(ctx, id, nil, ExposureLimits{MaxHops: 3, Evidence: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.Source != "live" || ev.Risk != want.Risk {
+		if ev.Source != "index" || ev.Risk != want.Risk {
 			t.Fatalf("address %d: evidence screening from %s, risk %s", id, ev.Source, ev.Risk)
+		}
+		for _, x := range []*Exposure{ev.Receiving, ev.Sending} {
+			for c, ce := range x.Direct {
+				if ce.Amount > 0 && len(ce.Paths) == 0 {
+					t.Fatalf("address %d: direct %s exposure of %d without paths", id, c, ce.Amount)
+				}
+			}
 		}
 	}
 	if severe == 0 {
@@ -209,11 +217,10 @@ func TestScreenFromIndex(t *testing.T) {
 		lim   ExposureLimits
 		note  string
 	}{
-		{"labels changed", func(s IndexState) IndexState { s.LabelsHash[0]++; return s }, lim, "labels changed"},
-		{"new clustering", func(s IndexState) IndexState { s.Clustered, s.Generation = true, 2; return s }, lim, "clustering generation"},
-		{"new tip", func(s IndexState) IndexState { s.TipHeight++; return s }, lim, "built at height"},
-		{"other hops", func(s IndexState) IndexState { return s }, ExposureLimits{MaxHops: 2, MaxSteps: 200_000}, "holds 3 hops, 2 asked"},
-		{"epsilon cut", func(s IndexState) IndexState { return s }, ExposureLimits{MaxHops: 3, Epsilon: 1e-3}, "epsilon"},
+		{"labels changed", func(s IndexState) IndexState { s.LabelsHash[0]++; return s }, ExposureLimits{MaxHops: 3}, "labels changed"},
+		{"new clustering", func(s IndexState) IndexState { s.Clustered, s.Generation = true, 2; return s }, ExposureLimits{MaxHops: 3}, "clustering generation"},
+		{"new tip", func(s IndexState) IndexState { s.TipHeight++; return s }, ExposureLimits{MaxHops: 3}, "built at height"},
+		{"other hops", func(s IndexState) IndexState { return s }, ExposureLimits{MaxHops: 2}, "holds 3 hops, 2 asked"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

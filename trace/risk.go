@@ -153,10 +153,12 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 }
 
 // exposures fills in the screening's exposure both ways: from the
-// exposure index when one is attached, fresh and built for these limits
-// and no evidence is asked for; else by walking.
+// exposure index when one is attached, fresh and built for these limits;
+// else by walking. With Evidence, a fresh index still gives the figures
+// and a walk (with the epsilon cut, unless Exact) adds the entities and
+// paths behind them.
 func (e *Engine) exposures(ctx context.Context, s *Screening, id storage.AddrID, lim ExposureLimits) error {
-	if e.index != nil && !lim.Evidence {
+	if e.index != nil {
 		full, err := lim.withDefaults()
 		if err != nil {
 			return err
@@ -172,6 +174,9 @@ func (e *Engine) exposures(ctx context.Context, s *Screening, id storage.AddrID,
 			}
 			if found {
 				s.Receiving, s.Sending, s.Source = rx, sx, "index"
+				if lim.Evidence {
+					return e.addEvidence(ctx, s, id, lim)
+				}
 				return nil
 			}
 			why = "the exposure index holds no entry for this address"
@@ -186,6 +191,29 @@ func (e *Engine) exposures(ctx context.Context, s *Screening, id storage.AddrID,
 		return err
 	}
 	s.Source = "live"
+	return nil
+}
+
+// addEvidence walks both ways and gives each category of the indexed
+// figures the entities and paths the walk found for it. A category the
+// walk's epsilon cut never reached keeps none.
+func (e *Engine) addEvidence(ctx context.Context, s *Screening, id storage.AddrID, lim ExposureLimits) error {
+	for _, side := range []struct {
+		dir Direction
+		x   *Exposure
+	}{{Receiving, s.Receiving}, {Sending, s.Sending}} {
+		w, err := e.Exposure(ctx, id, side.dir, lim)
+		if err != nil {
+			return err
+		}
+		for _, m := range []struct{ idx, walk map[string]*CategoryExposure }{{side.x.Direct, w.Direct}, {side.x.Indirect, w.Indirect}} {
+			for c, ce := range m.idx {
+				if wc := m.walk[c]; wc != nil {
+					ce.Entities, ce.Paths = wc.Entities, wc.Paths
+				}
+			}
+		}
+	}
 	return nil
 }
 
