@@ -25,6 +25,24 @@ func (c *cli) registerExposure(cmds map[string]func(context.Context, Config) err
 	cmds[build.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		return c.exposureBuild(ctx, cfg, network)
 	}
+	drop := cmd.Command("drop", "Remove the exposure index; screenings then walk.")
+	drop.Flag("network", "Bitcoin network of the index (default: the only one in the data directory).").StringVar(&network)
+	cmds[drop.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		log, err := newLogger(cfg, c.stderr)
+		if err != nil {
+			return err
+		}
+		db, err := c.openForWrite(cfg, network, log)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if err := db.ClearExposure(); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.stdout, "exposure index removed")
+		return nil
+	}
 	status := cmd.Command("status", "Say whether the exposure index is there and fresh, and what it was built from.")
 	status.Flag("network", "Bitcoin network of the index (default: the only one in the data directory).").StringVar(&network)
 	cmds[status.FullCommand()] = func(ctx context.Context, cfg Config) error {
