@@ -333,7 +333,7 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		{"address with 10 transactions", "/graphql", q(`{ address(address: "` + addr + `") { balanceSat txCount transactions(first: 10) { edges { txid receivedSat sentSat } } } }`), ""},
 		{fmt.Sprintf("screen, GraphQL, 4 hops, %d addresses", len(sample)), "/graphql", "", screenFile},
 		{fmt.Sprintf("screen, POST /screen, one address, %d addresses", len(sample)), "/screen", "", bulkFile},
-		{fmt.Sprintf("screen with evidence paths (walks), %d addresses", len(sample)), "/graphql", "", evidenceFile},
+		{fmt.Sprintf("screen with evidence paths (adds a walk), %d addresses", len(sample)), "/graphql", "", evidenceFile},
 		{fmt.Sprintf("trace forward, haircut, 4 hops, %d addresses", len(sample)), "/graphql", "", traceFile},
 	}
 	self, err := os.Executable()
