@@ -9,10 +9,17 @@ import (
 )
 
 // bulkScreenQuery is the GraphQL query behind POST /screen: every
-// screening field, with evidence paths.
-const bulkScreenQuery = `query BulkScreen($addresses: [String!]!, $hops: Int) {
+// screening field; with evidence, also the entities and evidence paths of
+// each category (which makes every screening walk instead of reading the
+// exposure index).
+func bulkScreenQuery(evidence bool) string {
+	ev := ""
+	if evidence {
+		ev = "entities paths { amountSat tag { entity category source confidence } steps { txid height time address } }"
+	}
+	return `query BulkScreen($addresses: [String!]!, $hops: Int) {
   screenMany(addresses: $addresses, hops: $hops) {
-    address risk partial
+    address risk partial source indexNote
     reasons { code level direction category share amountSat }
     tags { entity category source confidence }
     receiving { ...exposure }
@@ -25,18 +32,20 @@ fragment exposure on Exposure {
   indirect { ...category }
 }
 fragment category on CategoryExposure {
-  category amountSat share minHop entities
-  paths { amountSat tag { entity category source confidence } steps { txid height time address } }
+  category amountSat share minHop ` + ev + `
 }`
+}
 
 // bulkScreenRequest is the JSON body of POST /screen.
 type bulkScreenRequest struct {
 	Addresses []string `json:"addresses"`
 	Hops      *int     `json:"hops,omitempty"`
+	// Evidence asks for each category's entities and evidence paths.
+	Evidence bool `json:"evidence,omitempty"`
 }
 
 // serveBulkScreen answers POST /screen: a plain JSON body
-// {"addresses": [...], "hops": n} runs as the screenMany GraphQL query,
+// {"addresses": [...], "hops": n, "evidence": false} runs as the screenMany GraphQL query,
 // with the same key, role, rate, size and time limits and the same audit
 // entry as any query; the answer is GraphQL's {"data": {"screenMany":
 // [...]}} or {"errors": [...]}.
@@ -61,7 +70,7 @@ func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 	if req.Hops != nil {
 		vars["hops"] = *req.Hops
 	}
-	gql, err := json.Marshal(map[string]any{"query": bulkScreenQuery, "variables": vars, "operationName": "BulkScreen"})
+	gql, err := json.Marshal(map[string]any{"query": bulkScreenQuery(req.Evidence), "variables": vars, "operationName": "BulkScreen"})
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, CodeInternal, "internal error")
 		return

@@ -133,14 +133,14 @@ func (xs *exploreSchema) fields(file graphql.Output) graphql.Fields {
 	nn := graphql.NewNonNull
 	list := func(t graphql.Type) graphql.Output { return nn(graphql.NewList(nn(t))) }
 
-	merge := graphql.NewObject(graphql.ObjectConfig{Name: "ClusterMerge", Description: "A merge that joined the asked address to another: the evidence for their sharing a cluster.", Fields: graphql.Fields{
+	merge := graphql.NewObject(graphql.ObjectConfig{Name: "AddressClusterMerge", Description: "A merge that joined the asked address to another: the evidence for their sharing a cluster (the explorer's view; why gives the whole chain of merges between two addresses).", Fields: graphql.Fields{
 		"address":    field(nn(graphql.String), "The other address.", func(s any) any { return s.(mergeView).Address }),
 		"txid":       field(nn(graphql.String), "The transaction the heuristic read.", func(s any) any { return s.(mergeView).Txid }),
 		"height":     field(nn(graphql.Int), "Its block height.", func(s any) any { return int(s.(mergeView).Height) }),
 		"rule":       field(nn(graphql.String), "The heuristic, such as multi-input/1.", func(s any) any { return s.(mergeView).Rule }),
 		"confidence": field(nn(graphql.Int), "Its confidence, in percent.", func(s any) any { return int(s.(mergeView).Confidence) }),
 	}})
-	clusterType := graphql.NewObject(graphql.ObjectConfig{Name: "Cluster", Description: "The cluster (likely one wallet) an address belongs to in the active clustering.", Fields: graphql.Fields{
+	clusterType := graphql.NewObject(graphql.ObjectConfig{Name: "AddressCluster", Description: "The cluster (likely one wallet) an address belongs to in the active clustering, seen from that address (the explorer's view; cluster pages its members).", Fields: graphql.Fields{
 		"id":           field(nn(graphql.String), "The address naming the cluster (its lowest-numbered member).", func(s any) any { return s.(*clusterNode).name }),
 		"size":         field(nn(long), "Addresses in the cluster.", func(s any) any { return s.(*clusterNode).size }),
 		"heuristicSet": field(nn(graphql.String), "The heuristic set that made the clustering.", func(s any) any { return s.(*clusterNode).spec }),
@@ -175,7 +175,7 @@ func (xs *exploreSchema) fields(file graphql.Output) graphql.Fields {
 		"addresses":  field(list(graphql.String), "Every address it involves, the subject first.", func(s any) any { return nonNilStrings(s.(detect.Finding).Addresses) }),
 		"txids":      field(list(graphql.String), "Every transaction it involves.", func(s any) any { return nonNilStrings(s.(detect.Finding).Txids) }),
 	}})
-	for _, l := range []string{"Query.findingsOf", "AddressFinding.measured", "AddressFinding.evidence", "AddressFinding.addresses", "AddressFinding.txids", "Cluster.members", "Cluster.merges"} {
+	for _, l := range []string{"Query.findingsOf", "AddressFinding.measured", "AddressFinding.evidence", "AddressFinding.addresses", "AddressFinding.txids", "AddressCluster.members", "AddressCluster.merges"} {
 		b.SetListSize(l, 1)
 	}
 	b.SetCost("Query.findingsOf", 20)

@@ -212,6 +212,10 @@ func (ts *traceSchema) fields() graphql.Fields {
 		"receiving": field(nn(exposure), "Where its funds came from.", func(s any) any { return s.(*trace.Screening).Receiving }),
 		"sending":   field(nn(exposure), "Where its funds went.", func(s any) any { return s.(*trace.Screening).Sending }),
 		"partial":   field(nn(graphql.Boolean), "Whether a bound cut either side short.", func(s any) any { return s.(*trace.Screening).Partial }),
+		"source": field(nn(graphql.String), "Where the figures come from: index (the precomputed exposure index, fresh for the current labels, clustering and tip) "+
+			"or live (a walk now; asking for entities or paths always walks).", func(s any) any { return s.(*trace.Screening).Source }),
+		"indexNote": field(graphql.String, "Why a walk answered although an exposure index is attached: missing, stale or built for other limits.",
+			func(s any) any { return nilIfEmpty(s.(*trace.Screening).IndexNote) }),
 	}})
 	b.AddType(screening)
 
@@ -303,6 +307,7 @@ func (ts *traceSchema) fields() graphql.Fields {
 				if lim.MaxHops, err = lower("screen", "hops", lim.MaxHops, p); err != nil {
 					return nil, err
 				}
+				lim.Evidence = wantsEvidence(p)
 				return ts.e.Screen(p.Context, id, ts.opts.Rules, lim)
 			}),
 		},
@@ -355,6 +360,7 @@ func (ts *traceSchema) resolveScreenMany(p graphql.ResolveParams) (any, error) {
 	if lim.MaxHops, err = lower("screenMany", "hops", lim.MaxHops, p); err != nil {
 		return nil, err
 	}
+	lim.Evidence = wantsEvidence(p)
 	out := make([]*trace.Screening, len(ids))
 	g, ctx := errgroup.WithContext(p.Context)
 	g.SetLimit(runtime.GOMAXPROCS(0))

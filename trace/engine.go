@@ -17,6 +17,7 @@ type Engine struct {
 	labels Labeler
 	names  Namer
 	now    func() time.Time
+	index  *ExposureIndex
 }
 
 // NewEngine returns an engine reading chain, with labels for stops and
@@ -26,6 +27,14 @@ func NewEngine(chain Chain, labels Labeler, names Namer) *Engine {
 		labels = NoLabels{}
 	}
 	return &Engine{chain: chain, labels: labels, names: names, now: time.Now}
+}
+
+// WithExposureIndex returns a copy of the engine whose screenings are
+// answered from ix whenever it is fresh and no evidence is asked for.
+func (e *Engine) WithExposureIndex(ix *ExposureIndex) *Engine {
+	c := *e
+	c.index = ix
+	return &c
 }
 
 // ErrBudget is wrapped by the errors of walks that could not even start

@@ -36,8 +36,12 @@ type ExposureLimits struct {
 	// MaxHops is how far indirect exposure looks (default 4).
 	MaxHops int
 	// Epsilon drops a flow once it is below this share of the transfer it
-	// came from (default 1e-4); its value counts as unattributed.
+	// came from (default 1e-4); its value counts as unattributed. The cut
+	// keeps walks short; the precomputed exposure index has none.
 	Epsilon float64
+	// Exact walks without the epsilon cut: the figures are then those of
+	// the precomputed exposure index (walks may still stop at MaxSteps).
+	Exact bool
 	// MaxFanout treats an unlabelled address with more transactions than
 	// this in the walked direction as a dead end (default 1000): such
 	// addresses are usually unlabelled services.
@@ -50,14 +54,25 @@ type ExposureLimits struct {
 	MaxSteps int
 	// Paths is how many evidence paths are kept per category (default 3).
 	Paths int
+	// Evidence asks for the evidence behind the figures: the entities and
+	// paths of each category. Without it, a screening may be answered
+	// from a fresh precomputed exposure index, which holds the figures
+	// but not their evidence.
+	Evidence bool
 }
 
+// WithDefaults returns the limits with zero fields set to their defaults,
+// or an error naming the limits out of range.
+func (l ExposureLimits) WithDefaults() (ExposureLimits, error) { return l.withDefaults() }
+
 func (l ExposureLimits) withDefaults() (ExposureLimits, error) {
+	if l.Exact {
+		l.Epsilon = 0
+	} else if l.Epsilon == 0 {
+		l.Epsilon = 1e-4
+	}
 	if l.MaxHops == 0 {
 		l.MaxHops = 4
-	}
-	if l.Epsilon == 0 {
-		l.Epsilon = 1e-4
 	}
 	if l.MaxFanout == 0 {
 		l.MaxFanout = 1000
@@ -335,11 +350,15 @@ func (x *exposureRun) expand(f flow) ([]flow, error) {
 		}
 		return nil, nil
 	}
-	if tag, ok := x.bestTag(f.addr); ok {
+	if tag, ok := bestTag(x.e.labels.Tags(f.addr)); ok {
 		x.settle(f, tag, f.hop == 1)
 		return nil, nil
 	}
-	if f.hop >= x.lim.MaxHops || f.weight < x.lim.Epsilon*f.origin || f.addr == x.self {
+	// A flow back at the screened address goes on like any other: the
+	// time bound only ever moves away from the screened transfer, so it
+	// ends, and the precomputed index, which cannot know the screened
+	// address, treats it the same way.
+	if f.hop >= x.lim.MaxHops || f.weight < x.lim.Epsilon*f.origin {
 		x.unattr += f.weight
 		return nil, nil
 	}
@@ -438,19 +457,33 @@ func (x *exposureRun) postings(id storage.AddrID) ([]storage.Posting, error) {
 	return ps, nil
 }
 
-// bestTag returns the address's most confident label.
-func (x *exposureRun) bestTag(id storage.AddrID) (Tag, bool) {
-	tags := x.e.labels.Tags(id)
+// bestTag returns the most confident of tags; among equally confident
+// ones the first by category, entity, source and via, so the choice does
+// not depend on the order tags were loaded in.
+func bestTag(tags []Tag) (Tag, bool) {
 	if len(tags) == 0 {
 		return Tag{}, false
 	}
 	best := tags[0]
 	for _, t := range tags[1:] {
-		if t.Confidence > best.Confidence {
+		if t.Confidence > best.Confidence || (t.Confidence == best.Confidence && tagLess(t, best)) {
 			best = t
 		}
 	}
 	return best, true
+}
+
+func tagLess(a, b Tag) bool {
+	if a.Category != b.Category {
+		return a.Category < b.Category
+	}
+	if a.Entity != b.Entity {
+		return a.Entity < b.Entity
+	}
+	if a.Source != b.Source {
+		return a.Source < b.Source
+	}
+	return a.Via < b.Via
 }
 
 func (x *exposureRun) settle(f flow, tag Tag, direct bool) {

@@ -3,6 +3,7 @@ package trace
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -98,6 +99,11 @@ func NewClusterLabels(own MapLabels, c ClusterReader, names Namer) (Labeler, err
 			t.Via = via
 			cl.byRoot[root] = append(cl.byRoot[root], inherited{from: id, tag: t})
 		}
+	}
+	// The map gave the members in any order: sort them, so every run lists
+	// a cluster's inherited tags alike.
+	for _, in := range cl.byRoot {
+		sort.SliceStable(in, func(i, j int) bool { return in[i].from < in[j].from })
 	}
 	return cl, nil
 }

@@ -85,6 +85,13 @@ type Screening struct {
 	Receiving *Exposure `json:"receiving"`
 	Sending   *Exposure `json:"sending"`
 	Partial   bool      `json:"partial"`
+	// Source says where the exposure figures come from: "index" (the
+	// precomputed exposure index, without evidence paths) or "live" (a
+	// walk at request time).
+	Source string `json:"source"`
+	// IndexNote says why a walk answered when an exposure index is
+	// attached but could not: missing, stale or built for other limits.
+	IndexNote string `json:"index_note,omitempty"`
 }
 
 // Reason is one fired risk rule with the figure that fired it.
@@ -112,11 +119,7 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 		}
 		s.Address = name
 	}
-	var err error
-	if s.Receiving, err = e.Exposure(ctx, id, Receiving, lim); err != nil {
-		return nil, err
-	}
-	if s.Sending, err = e.Exposure(ctx, id, Sending, lim); err != nil {
+	if err := e.exposures(ctx, s, id, lim); err != nil {
 		return nil, err
 	}
 	s.Partial = s.Receiving.Partial || s.Sending.Partial
@@ -147,6 +150,71 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 		s.Risk = RiskLow
 	}
 	return s, nil
+}
+
+// exposures fills in the screening's exposure both ways: from the
+// exposure index when one is attached, fresh and built for these limits;
+// else by walking. With Evidence, a fresh index still gives the figures
+// and a walk (with the epsilon cut, unless Exact) adds the entities and
+// paths behind them.
+func (e *Engine) exposures(ctx context.Context, s *Screening, id storage.AddrID, lim ExposureLimits) error {
+	if e.index != nil {
+		full, err := lim.withDefaults()
+		if err != nil {
+			return err
+		}
+		ok, why, err := e.index.Usable(full)
+		if err != nil {
+			return err
+		}
+		if ok {
+			rx, sx, found, err := e.index.exposures(id)
+			if err != nil {
+				return err
+			}
+			if found {
+				s.Receiving, s.Sending, s.Source = rx, sx, "index"
+				if lim.Evidence {
+					return e.addEvidence(ctx, s, id, lim)
+				}
+				return nil
+			}
+			why = "the exposure index holds no entry for this address"
+		}
+		s.IndexNote = why
+	}
+	var err error
+	if s.Receiving, err = e.Exposure(ctx, id, Receiving, lim); err != nil {
+		return err
+	}
+	if s.Sending, err = e.Exposure(ctx, id, Sending, lim); err != nil {
+		return err
+	}
+	s.Source = "live"
+	return nil
+}
+
+// addEvidence walks both ways and gives each category of the indexed
+// figures the entities and paths the walk found for it. A category the
+// walk's epsilon cut never reached keeps none.
+func (e *Engine) addEvidence(ctx context.Context, s *Screening, id storage.AddrID, lim ExposureLimits) error {
+	for _, side := range []struct {
+		dir Direction
+		x   *Exposure
+	}{{Receiving, s.Receiving}, {Sending, s.Sending}} {
+		w, err := e.Exposure(ctx, id, side.dir, lim)
+		if err != nil {
+			return err
+		}
+		for _, m := range []struct{ idx, walk map[string]*CategoryExposure }{{side.x.Direct, w.Direct}, {side.x.Indirect, w.Indirect}} {
+			for c, ce := range m.idx {
+				if wc := m.walk[c]; wc != nil {
+					ce.Entities, ce.Paths = wc.Entities, wc.Paths
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Screening) fire(r RiskRule, dir, cat string, share float64, amount uint64) {

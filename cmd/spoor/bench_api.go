@@ -57,10 +57,25 @@ func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) err
 	var lo loadOptions
 	load.Flag("url", "URL to load.").Required().StringVar(&lo.URL)
 	load.Flag("body", "POST this body (with the key from $"+benchKeyEnv+"); without it, GET.").StringVar(&lo.Body)
+	load.Flag("bodies", "POST the bodies in this file, one per line, each worker going round them from its own starting line.").StringVar(&lo.BodiesFile)
 	load.Flag("duration", "How long to load.").Default("5s").DurationVar(&lo.Duration)
 	load.Flag("concurrency", "Requests in flight at once.").Default("16").IntVar(&lo.Concurrency)
 	cmds[load.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		lo.Key = os.Getenv(benchKeyEnv)
+		if lo.BodiesFile != "" {
+			b, err := os.ReadFile(lo.BodiesFile)
+			if err != nil {
+				return err
+			}
+			for _, line := range bytes.Split(b, []byte("\n")) {
+				if len(line) > 0 {
+					lo.Bodies = append(lo.Bodies, string(line))
+				}
+			}
+			if len(lo.Bodies) == 0 {
+				return fmt.Errorf("load: %s holds no bodies", lo.BodiesFile)
+			}
+		}
 		res, err := runLoad(ctx, lo)
 		if err != nil {
 			return err
@@ -73,6 +88,8 @@ func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) err
 type loadOptions struct {
 	URL         string
 	Body        string
+	BodiesFile  string
+	Bodies      []string // from BodiesFile; overrides Body
 	Key         string
 	Duration    time.Duration
 	Concurrency int
@@ -105,16 +122,22 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	failed := 0
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range o.Concurrency {
+	for w := range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
 			bad := 0
+			next := w * 7919
 			for ctx.Err() == nil {
 				var req *http.Request
-				if o.Body != "" {
-					req, _ = http.NewRequest("POST", o.URL, bytes.NewReader([]byte(o.Body)))
+				body := o.Body
+				if len(o.Bodies) > 0 {
+					body = o.Bodies[next%len(o.Bodies)]
+					next++
+				}
+				if body != "" {
+					req, _ = http.NewRequest("POST", o.URL, bytes.NewReader([]byte(body)))
 					req.Header.Set("Content-Type", "application/json")
 					req.Header.Set("Authorization", "Bearer "+o.Key)
 				} else {
@@ -185,7 +208,11 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	opts := api.ServerOptions{RatePerSecond: 1e9, RateBurst: 1e9, MaxConcurrent: 4 * o.Concurrency, Log: slog.New(slog.DiscardHandler)}
 	opts.EnsureDefaults()
 	names := addressNamer(db, bnet)
-	labels, err := loadLabeler(db, names)
+	own, _, err := trace.LoadLabels(db)
+	if err != nil {
+		return err
+	}
+	labels, err := trace.NewClusterLabels(own, db, names)
 	if err != nil {
 		return err
 	}
@@ -193,10 +220,13 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	if err != nil {
 		return err
 	}
-	engine := trace.NewEngine(cached, labels, names)
+	engine, err := attachExposureIndex(trace.NewEngine(cached, labels, names), db, own, cfg.Trace.Screen.limits(), nil)
+	if err != nil {
+		return err
+	}
 	schema, err := api.NewSchema(api.SchemaOptions{MaxPageSize: opts.Limits.MaxPageSize},
 		api.BitcoinArea(api.Bitcoin{DB: db, Net: bnet}, db.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
-		api.TraceArea(engine, db, labels, bnet, api.TraceOptions{}))
+		api.TraceArea(engine, db, labels, bnet, api.TraceOptions{Exposure: cfg.Trace.Screen.limits()}))
 	if err != nil {
 		return err
 	}
@@ -206,7 +236,13 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	}
 	hs := &http.Server{Handler: api.NewServer(schema, kr, alog, opts).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
-	defer hs.Close()
+	// Shut down, not close: handlers still walking for the last load
+	// generator's requests must end before the index closes.
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
 	base := "http://" + ln.Addr().String()
 
 	// A transaction and an address that exist in this index: the newest
@@ -235,13 +271,70 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		b, _ := json.Marshal(api.Request{Query: query})
 		return string(b)
 	}
-	cases := []struct{ name, path, body string }{
-		{"GET /healthz (reference)", "/healthz", ""},
-		{"stats", "/graphql", q(`{ stats { height txs addresses } }`)},
-		{"transaction with inputs and outputs", "/graphql", q(`{ transaction(txid: "` + txv.Txid + `") { height feeSat inputs { address valueSat } outputs { address valueSat spentBy { txid } } } }`)},
-		{"address with 10 transactions", "/graphql", q(`{ address(address: "` + addr + `") { balanceSat txCount transactions(first: 10) { edges { txid receivedSat sentSat } } } }`)},
-		{"screen, both directions, 4 hops", "/graphql", q(`{ screen(address: "` + addr + `", hops: 4) { risk reasons { code } receiving { totalSat unattributedSat } sending { totalSat unattributedSat } } }`)},
-		{"trace forward, haircut, 4 hops", "/graphql", q(`{ trace(from: "` + addr + `", hops: 4) { txs seedValueSat ends { reason amountSat } } }`)},
+	// Per-address queries keep one text and pass the address as a
+	// variable, as clients should: parsed queries are cached by text.
+	qa := func(query, a string) string {
+		b, _ := json.Marshal(api.Request{Query: query, Variables: map[string]any{"a": a}})
+		return string(b)
+	}
+	sample, err := benchAddresses(st, names, 2048)
+	if err != nil {
+		return err
+	}
+	probe, err := engine.Screen(ctx, sample[0].id, nil, cfg.Trace.Screen.limits())
+	if err != nil {
+		return err
+	}
+	source := probe.Source
+	if probe.IndexNote != "" {
+		source += " (" + probe.IndexNote + ")"
+	}
+	screenQ := func(a string) string {
+		return qa(`query($a: String!) { screen(address: $a, hops: 4) { risk source reasons { code level } `+
+			`receiving { totalSat unattributedSat direct { category share } indirect { category share } } `+
+			`sending { totalSat unattributedSat direct { category share } indirect { category share } } } }`, a)
+	}
+	bodyFile := func(name string, fn func(a string) string) (string, error) {
+		var b bytes.Buffer
+		for _, a := range sample {
+			b.WriteString(fn(a.text))
+			b.WriteByte('\n')
+		}
+		path := filepath.Join(tmp, name)
+		return path, os.WriteFile(path, b.Bytes(), 0o600)
+	}
+	screenFile, err := bodyFile("screen.jsonl", screenQ)
+	if err != nil {
+		return err
+	}
+	evidenceFile, err := bodyFile("evidence.jsonl", func(a string) string {
+		return qa(`query($a: String!) { screen(address: $a, hops: 4) { risk source receiving { direct { category share paths { amountSat } } indirect { category share paths { amountSat } } } } }`, a)
+	})
+	if err != nil {
+		return err
+	}
+	bulkFile, err := bodyFile("bulk.jsonl", func(a string) string {
+		b, _ := json.Marshal(map[string]any{"addresses": []string{a}, "hops": 4})
+		return string(b)
+	})
+	if err != nil {
+		return err
+	}
+	traceFile, err := bodyFile("trace.jsonl", func(a string) string {
+		return qa(`query($a: String!) { trace(from: $a, hops: 4, model: HAIRCUT) { txs seedValueSat partial ends { reason amountSat } } }`, a)
+	})
+	if err != nil {
+		return err
+	}
+	cases := []struct{ name, path, body, bodies string }{
+		{"GET /healthz (reference)", "/healthz", "", ""},
+		{"stats", "/graphql", q(`{ stats { height txs addresses } }`), ""},
+		{"transaction with inputs and outputs", "/graphql", q(`{ transaction(txid: "` + txv.Txid + `") { height feeSat inputs { address valueSat } outputs { address valueSat spentBy { txid } } } }`), ""},
+		{"address with 10 transactions", "/graphql", q(`{ address(address: "` + addr + `") { balanceSat txCount transactions(first: 10) { edges { txid receivedSat sentSat } } } }`), ""},
+		{fmt.Sprintf("screen, GraphQL, 4 hops, %d addresses", len(sample)), "/graphql", "", screenFile},
+		{fmt.Sprintf("screen, POST /screen, one address, %d addresses", len(sample)), "/screen", "", bulkFile},
+		{fmt.Sprintf("screen with evidence paths (adds a walk), %d addresses", len(sample)), "/graphql", "", evidenceFile},
+		{fmt.Sprintf("trace forward, haircut, 4 hops, %d addresses", len(sample)), "/graphql", "", traceFile},
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -252,6 +345,9 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		args := []string{"bench", "api-load", "--url", base + tc.path, "--duration", o.Duration.String(), "--concurrency", fmt.Sprint(o.Concurrency)}
 		if tc.body != "" {
 			args = append(args, "--body", tc.body)
+		}
+		if tc.bodies != "" {
+			args = append(args, "--bodies", tc.bodies)
 		}
 		cmd := exec.CommandContext(ctx, self, args...)
 		cmd.Env = append(os.Environ(), benchKeyEnv+"="+key)
@@ -275,17 +371,42 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		results = append(results, r)
 	}
 	if asJSON {
-		return writeJSON(c.stdout, map[string]any{"chain": db.Chain(), "concurrency": o.Concurrency, "duration": o.Duration.String(),
-			"audit_sync": auditSync, "results": results})
+		return writeJSON(c.stdout, map[string]any{"chain": db.Chain(), "txs": st.Txs, "concurrency": o.Concurrency, "duration": o.Duration.String(),
+			"audit_sync": auditSync, "screening_source": source, "results": results})
 	}
-	fmt.Fprintf(c.stdout, "%s, load from a second process on loopback, %d in flight, %v per query, audit sync %s\n",
-		db.Chain(), o.Concurrency, o.Duration, auditSync)
+	fmt.Fprintf(c.stdout, "%s (%d transactions), load from a second process on loopback, %d in flight, %v per query, audit sync %s; screenings answered from: %s\n",
+		db.Chain(), st.Txs, o.Concurrency, o.Duration, auditSync, source)
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "query\trequests/s\tp50 µs\tp99 µs\tratio to healthz\t")
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.3f\t\n", r.Name, r.PerSecond, r.P50Micros, r.P99Micros, r.RatioToBase)
 	}
 	return tw.Flush()
+}
+
+type benchAddress struct {
+	id   storage.AddrID
+	text string
+}
+
+// benchAddresses picks n addresses spread evenly over the index's address
+// numbers, so requests do not all hit one cached address.
+func benchAddresses(st storage.ChainState, names trace.Namer, n int) ([]benchAddress, error) {
+	total := int(st.NextAddrID) - 1
+	if total < 1 {
+		return nil, errors.New("bench api: the index has no addresses")
+	}
+	n = min(n, total)
+	out := make([]benchAddress, 0, n)
+	for i := range n {
+		id := storage.AddrID(1 + i*total/n)
+		s, err := names(id)
+		if err != nil {
+			return nil, fmt.Errorf("bench api: address %d: %w", id, err)
+		}
+		out = append(out, benchAddress{id: id, text: s})
+	}
+	return out, nil
 }
 
 // benchIndex opens the index in the data directory or, when there is

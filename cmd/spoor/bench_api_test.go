@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,5 +38,34 @@ func TestRunLoad(t *testing.T) {
 	}
 	if _, err := runLoad(context.Background(), loadOptions{URL: srv.URL, Concurrency: 0, Duration: time.Second}); err == nil {
 		t.Fatal("concurrency 0 accepted")
+	}
+}
+
+// TestRunLoadBodies checks that a load with several bodies sends each of
+// them, round the list.
+func TestRunLoadBodies(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[string(b)]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	bodies := []string{`{"a":1}`, `{"b":2}`, `{"c":3}`}
+	res, err := runLoad(context.Background(), loadOptions{URL: srv.URL, Bodies: bodies, Key: "k", Duration: 200 * time.Millisecond, Concurrency: 2})
+	if err != nil || res.Failed != 0 || res.Requests < 6 {
+		t.Fatalf("result %+v %v", res, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bodies {
+		if seen[b] == 0 {
+			t.Fatalf("body %s never sent: %v", b, seen)
+		}
+	}
+	if len(seen) != len(bodies) {
+		t.Fatalf("bodies sent: %v", seen)
 	}
 }

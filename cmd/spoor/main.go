@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c.registerCluster(cmds)
 	c.registerExport(cmds)
 	c.registerDetect(cmds)
+	c.registerExposure(cmds)
 
 	cmd, err := c.app.Parse(args)
 	if err != nil {

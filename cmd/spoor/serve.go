@@ -17,6 +17,7 @@ import (
 	"github.com/spoorhq/spoor/api/audit"
 	"github.com/spoorhq/spoor/api/export"
 	"github.com/spoorhq/spoor/chains/bitcoin"
+	"github.com/spoorhq/spoor/heuristics/cluster"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/storage"
 	"github.com/spoorhq/spoor/trace"
@@ -161,10 +162,20 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		return fmt.Errorf("serve.trace_cache_entries: %w", err)
 	}
 	engine := trace.NewEngine(cached, labels, addressNamer(db, bnet))
+	if engine, err = attachExposureIndex(engine, db, own, cfg.Trace.Screen.limits(), log); err != nil {
+		return err
+	}
 	if rules := cfg.Trace.Screen.rules(); rules != nil {
 		if err := trace.CheckRiskRules(rules); err != nil {
 			return fmt.Errorf("config trace.screen.rules: %w", err)
 		}
+	}
+	views, err := cluster.NewViews(db, bnet)
+	if errors.Is(err, cluster.ErrNoClusters) {
+		views, err = nil, nil
+	}
+	if err != nil {
+		return err
 	}
 	traceOpts := api.TraceOptions{Walk: cfg.Trace.limits(), Exposure: cfg.Trace.Screen.limits(),
 		Paths: trace.PathLimits{MaxFanout: cfg.Trace.MaxFanout, MaxDuration: cfg.Trace.Timeout}, Rules: cfg.Trace.Screen.rules(), MaxBulk: sc.MaxBulkScreen}
@@ -176,7 +187,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 			Clusters: func() (export.ClusterReader, error) { return clusterReader(db) }}),
 		api.ExploreArea(db, labels, bnet, api.ExploreOptions{Clusters: func() (api.ClusterIndex, error) { return api.StoredClusters(db) },
 			Findings: db, Export: cfg.Export.limits()}),
-		api.AuditArea(alog))
+		api.AuditArea(alog), api.ClusterArea(views))
 	if err != nil {
 		return err
 	}

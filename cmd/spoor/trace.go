@@ -78,11 +78,19 @@ func (c *cli) withTracer(cfg Config, network string, fn func(*tracer) error) err
 	}
 	defer db.Close()
 	names := addressNamer(db, net)
-	labels, err := loadLabeler(db, names)
+	own, _, err := trace.LoadLabels(db)
 	if err != nil {
 		return err
 	}
-	return fn(&tracer{db: db, net: net, engine: trace.NewEngine(db, labels, names)})
+	labels, err := trace.NewClusterLabels(own, db, names)
+	if err != nil {
+		return err
+	}
+	engine, err := attachExposureIndex(trace.NewEngine(db, labels, names), db, own, cfg.Trace.Screen.limits(), nil)
+	if err != nil {
+		return err
+	}
+	return fn(&tracer{db: db, net: net, engine: engine})
 }
 
 // addrID finds an address in the index.
@@ -296,6 +304,10 @@ func printScreening(c *cli, s *trace.Screening) {
 	fmt.Fprintf(c.stdout, "%s: risk %s", s.Address, strings.ToUpper(s.Risk))
 	if s.Partial {
 		fmt.Fprint(c.stdout, " (partial: a bound cut the search short)")
+	}
+	fmt.Fprintf(c.stdout, " [from the %s]", map[string]string{"index": "exposure index", "live": "walk"}[s.Source])
+	if s.IndexNote != "" {
+		fmt.Fprintf(c.stdout, " (%s)", s.IndexNote)
 	}
 	fmt.Fprintln(c.stdout)
 	for _, t := range s.Tags {
