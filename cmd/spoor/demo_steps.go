@@ -52,6 +52,11 @@ func (c *cli) demoAnalysis(ctx context.Context, cfg Config) (demoPicks, error) {
 		return picks, err
 	}
 
+	fmt.Fprintf(c.stdout, "\n-- exposure index: every address's exposure by category, precomputed so that a screening is a few reads --\n")
+	if err := c.exposureBuild(ctx, scfg, "regtest"); err != nil {
+		return picks, err
+	}
+
 	recs, err := sim.ReadTruthFile(filepath.Join(dir, sim.TruthFile))
 	if err != nil {
 		return picks, err

@@ -81,6 +81,10 @@ func TestDemo(t *testing.T) {
 		fmt.Sprintf("and %d legitimate decoys", decoys),
 		"peel_chain-",
 		"is an exchange deposit address",
+		// The planted sanctioned entity's counterparties, screened from
+		// the exposure index the demo builds.
+		"risk SEVERE [from the exposure index]",
+		"risk HIGH [from the exposure index]",
 	} {
 		if !strings.Contains(demoOut, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, demoOut)
