@@ -217,3 +217,27 @@ func (db *DB) ClusterRows(gen uint32, fn func(a, c AddrID) bool) error {
 	}
 	return it.Error()
 }
+
+// ClusterMemberPage returns up to limit members of cluster c of size size
+// in generation gen, in address order after the member after (0 for the
+// first page), and the member to pass as after for the next page (0 when
+// this page is the last). A cluster of one has no member rows: its one
+// member is c itself.
+func (db *DB) ClusterMemberPage(gen uint32, c AddrID, size uint64, after AddrID, limit int) ([]AddrID, AddrID, error) {
+	var ids []AddrID
+	if size == 1 {
+		if after == 0 {
+			ids = append(ids, c)
+		}
+		return ids, 0, nil
+	}
+	err := db.ClusterMembers(gen, c, after, func(a AddrID) bool {
+		ids = append(ids, a)
+		return len(ids) <= limit
+	})
+	if err != nil || len(ids) <= limit {
+		return ids, 0, err
+	}
+	ids = ids[:limit]
+	return ids, ids[limit-1], nil
+}

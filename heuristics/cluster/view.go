@@ -109,20 +109,12 @@ func (v *Views) Cluster(addr string, limit int, cursor string) (*ClusterView, er
 			view.Types[bitcoin.ScriptClass(i).String()] = int(n)
 		}
 	}
-	var ids []storage.AddrID
-	if st.Size == 1 {
-		if after == 0 {
-			ids = append(ids, c)
-		}
-	} else if err := v.DB.ClusterMembers(v.gen, c, storage.AddrID(after), func(a storage.AddrID) bool {
-		ids = append(ids, a)
-		return len(ids) <= limit
-	}); err != nil {
+	ids, next, err := v.DB.ClusterMemberPage(v.gen, c, st.Size, storage.AddrID(after), limit)
+	if err != nil {
 		return nil, err
 	}
-	if len(ids) > limit {
-		ids = ids[:limit]
-		view.NextCursor = strconv.FormatUint(uint64(ids[limit-1]), 10)
+	if next != 0 {
+		view.NextCursor = strconv.FormatUint(uint64(next), 10)
 	}
 	for _, a := range ids {
 		s, err := v.AddressString(a)

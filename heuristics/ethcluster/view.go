@@ -140,20 +140,12 @@ func (v *Views) Cluster(addr string, limit int, cursor string) (*ClusterView, er
 	view := &ClusterView{Address: addr, Cluster: name, ClusterID: uint64(c), Generation: v.gen, Set: v.set.Spec(), Version: v.set.Version(),
 		Size: st.Size, Received: gweiString(st.Received), Sent: gweiString(st.Sent), Incoming: st.Outputs, Outgoing: st.Inputs,
 		FirstSeen: st.FirstSeen, LastSeen: st.LastSeen, Stale: stale, Members: []string{}}
-	var ids []storage.AddrID
-	if st.Size == 1 {
-		if after == 0 {
-			ids = append(ids, c)
-		}
-	} else if err := v.DB.ClusterMembers(v.gen, c, storage.AddrID(after), func(a storage.AddrID) bool {
-		ids = append(ids, a)
-		return len(ids) <= limit
-	}); err != nil {
+	ids, next, err := v.DB.ClusterMemberPage(v.gen, c, st.Size, storage.AddrID(after), limit)
+	if err != nil {
 		return nil, err
 	}
-	if len(ids) > limit {
-		ids = ids[:limit]
-		view.NextCursor = strconv.FormatUint(uint64(ids[limit-1]), 10)
+	if next != 0 {
+		view.NextCursor = strconv.FormatUint(uint64(next), 10)
 	}
 	for _, a := range ids {
 		s, err := v.AddressString(a)
