@@ -85,12 +85,9 @@ type Tx struct {
 func (n *Node) Send(ctx context.Context, tx Tx) (*types.Receipt, error) {
 	var hash common.Hash
 	if tx.Key != nil {
-		signed, err := n.sign(ctx, tx)
+		signed, err := n.sendSigned(ctx, tx)
 		if err != nil {
 			return nil, err
-		}
-		if err := n.Eth.SendTransaction(ctx, signed); err != nil {
-			return nil, fmt.Errorf("send raw tx %s: %w", signed.Hash(), err)
 		}
 		hash = signed.Hash()
 	} else {
@@ -116,6 +113,46 @@ func (n *Node) Send(ctx context.Context, tx Tx) (*types.Receipt, error) {
 		}
 	}
 	return n.WaitMined(ctx, hash)
+}
+
+// sendSigned signs tx with its key and sends it. geth's transaction pool
+// takes a new head asynchronously, after the receipts of that head are
+// served: right after a receipt, the pool may still see the sender's old
+// nonce or balance and refuse the transaction. Such a refusal is retried,
+// re-signed with the pool's fresh view, until receiptTimeout; any other
+// error is returned at once.
+func (n *Node) sendSigned(ctx context.Context, tx Tx) (*types.Transaction, error) {
+	deadline := time.Now().Add(receiptTimeout)
+	for {
+		signed, err := n.sign(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		err = n.Eth.SendTransaction(ctx, signed)
+		if err == nil || strings.Contains(err.Error(), "already known") {
+			return signed, nil // "already known": this very transaction is in the pool
+		}
+		if !poolLag(err) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("send raw tx %s: %w", signed.Hash(), err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("send raw tx %s: %w", signed.Hash(), ctx.Err())
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// poolLag reports whether err is a refusal the pool gives while it has not
+// yet taken the newest head: a nonce or a balance it has not caught up with.
+func poolLag(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"insufficient funds", "nonce too low", "replacement transaction underpriced"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Node) sign(ctx context.Context, tx Tx) (*types.Transaction, error) {
