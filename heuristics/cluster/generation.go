@@ -76,7 +76,9 @@ func newGeneration(db *storage.DB, set *Set) (uint32, error) {
 }
 
 // clearGeneration deletes every row of the Bitcoin cluster generation gen.
-func clearGeneration(b *storage.Batch, gen uint32) error { return b.DeleteGeneration(gen, IndexName(gen)) }
+func clearGeneration(b *storage.Batch, gen uint32) error {
+	return b.DeleteGeneration(gen, IndexName(gen))
+}
 
 // OpenGeneration reserves the next generation number of db's clusterings,
 // clears any rows a crashed build left under it with clear (which deletes

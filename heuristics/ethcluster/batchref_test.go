@@ -126,6 +126,7 @@ func findTokenDeposits(transfers []flow, exchange, black, miners, active map[sto
 	}
 	return out
 }
+
 // AirdropLink is one claimer of an airdrop forwarding the airdropped
 // amount to a collector: Claim is the distributor's transfer to the
 // claimer, Forward the claimer's transfer to the collector.
@@ -225,6 +226,7 @@ func medianGap(tokens []flow, idx []int) uint64 {
 	slices.Sort(gaps)
 	return gaps[(len(gaps)-1)/2]
 }
+
 // history is what the heuristics read from an Ethereum index, in chain
 // order.
 type history struct {

@@ -26,4 +26,3 @@ func depositConfidence(diff, alpha *big.Int, gap, tau uint64) uint8 {
 	c := int(math.Round(100 * (1 - (a/2 + t/2))))
 	return uint8(max(1, min(100, c)))
 }
-
