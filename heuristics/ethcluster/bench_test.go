@@ -145,16 +145,17 @@ func BenchmarkIndexClustering(b *testing.B) {
 	warm.Close()
 	var plainTime, clusterTime, connectTime, buildTime time.Duration
 	runs := 0
-	for b.Loop() {
-		plain, d := run(nil)
+	plain := func() {
+		db, d := run(nil)
 		plainTime += d
 		start := time.Now()
-		if _, err := Build(ctx, plain, set, nil); err != nil {
+		if _, err := Build(ctx, db, set, nil); err != nil {
 			b.Fatal(err)
 		}
 		buildTime += time.Since(start)
-		plain.Close()
-
+		db.Close()
+	}
+	clustered := func() {
 		db, err := storage.Open(b.TempDir(), "ethereum", nil)
 		if err != nil {
 			b.Fatal(err)
@@ -170,13 +171,23 @@ func BenchmarkIndexClustering(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		start = time.Now()
+		start := time.Now()
 		if err := ix.Run(ctx); err != nil {
 			b.Fatal(err)
 		}
 		clusterTime += time.Since(start)
 		connectTime += tm.connect
 		db.Close()
+	}
+	// The two alternate in order, so that neither always runs first.
+	for b.Loop() {
+		if runs%2 == 0 {
+			plain()
+			clustered()
+		} else {
+			clustered()
+			plain()
+		}
 		runs++
 	}
 	blocks := float64(tip+1) * float64(runs)
