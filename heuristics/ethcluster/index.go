@@ -41,8 +41,11 @@ type Index struct {
 	// undone is set when a disconnect wrote rows behind the state's back:
 	// its cache must go once they are committed.
 	undone bool
-	sum    Summary
-	seen   map[storage.AddrID]bool // deposit addresses matched, for the summary
+	// err is a failure to renumber the set's addresses after a dropped
+	// batch or a disconnect, returned by the next ConnectBlock.
+	err  error
+	sum  Summary
+	seen map[storage.AddrID]bool // deposit addresses matched, for the summary
 }
 
 var (
@@ -71,17 +74,28 @@ func NewIndex(db *storage.DB, gen uint32, set *Set, log *slog.Logger) (*Index, e
 	for _, a := range set.Blacklist {
 		x.black[a] = true
 	}
+	if err := x.renumber(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// renumber forgets the numbers of the set's addresses and reads them again
+// from the committed index: after a dropped batch or a disconnect, the
+// numbers of the addresses first seen in those blocks may go to others.
+func (x *Index) renumber() error {
+	x.ids = map[storage.AddrID]uint8{}
 	for a := range x.exchange {
 		if err := x.number(a); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for a := range x.black {
 		if err := x.number(a); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return x, nil
+	return nil
 }
 
 // number caches the number of a set address the index has seen.
@@ -122,6 +136,7 @@ func (x *Index) Committed() {
 	if x.undone {
 		x.undone = false
 		x.st.reset()
+		x.err = x.renumber()
 		return
 	}
 	x.st.committed()
@@ -131,10 +146,14 @@ func (x *Index) Committed() {
 func (x *Index) Discarded() {
 	x.undone = false
 	x.st.reset()
+	x.err = x.renumber()
 }
 
 // ConnectBlock applies the set to every transfer of blk in chain order.
 func (x *Index) ConnectBlock(b *storage.Batch, blk *ethindex.Block) error {
+	if x.err != nil {
+		return x.err
+	}
 	for i, a := range blk.Addrs {
 		if x.exchange[a] || x.black[a] {
 			x.learn(blk.Record.FirstAddrID+storage.AddrID(i), a)
