@@ -115,6 +115,28 @@ func TestEthereumClusterCLI(t *testing.T) {
 	if cv.Size != 4 || cv.Stale || cv.Generation != w.Generation {
 		t.Errorf("cluster of the deposit address after indexing on = %+v, want U3 in it, generation %d, not stale", cv, w.Generation)
 	}
+
+	// With ethereum_cluster.index set, indexing a new data directory
+	// opens a clustering and maintains it: no build needed.
+	dir2 := t.TempDir()
+	cfg2 := filepath.Join(dir2, "spoor.yaml")
+	if err := os.WriteFile(cfg2, []byte("ethereum_cluster:\n  index: true\n  exchanges: [\""+ex.addr+"\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "--config", cfg2, "--datadir", dir2, "index", "ethereum", "--rpc", n.URL, "--progress", "none"); code != 0 {
+		t.Fatalf("index ethereum with ethereum_cluster.index: exit %d: %s", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "--datadir", dir2, "cluster", dep.addr, "--json")
+	if code != 0 {
+		t.Fatalf("cluster: exit %d: %s", code, errOut)
+	}
+	cv = ethcluster.ClusterView{}
+	if err := json.Unmarshal([]byte(out), &cv); err != nil {
+		t.Fatal(err)
+	}
+	if cv.Size != 4 || cv.Stale {
+		t.Errorf("cluster of the deposit address maintained from the first block = %+v, want U1, U2 and U3 in it", cv)
+	}
 }
 
 // TestExampleConfigEthereumCluster loads config.example.yaml: its
