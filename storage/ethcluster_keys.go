@@ -116,3 +116,12 @@ func (db *DB) EthLinkDetail(gen uint32, a, b AddrID) (EthLinkDetail, error) {
 	}
 	return DecodeEthLinkDetail(v)
 }
+
+// DeleteEthLinkDetail removes, in both directions, the detail of the merge
+// of a and c in generation gen.
+func (b *Batch) DeleteEthLinkDetail(gen uint32, a, c AddrID) {
+	b.key = MakeEthLinkDetailKey(gen, a, c).Encode(b.key[:0])
+	b.del(b.key)
+	b.key = MakeEthLinkDetailKey(gen, c, a).Encode(b.key[:0])
+	b.del(b.key)
+}

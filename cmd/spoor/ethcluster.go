@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spoorhq/spoor/heuristics/ethcluster"
+	ethindex "github.com/spoorhq/spoor/indexer/ethereum"
+	"github.com/spoorhq/spoor/storage"
 )
 
 // ethClusterBuild clusters the Ethereum index with the configured set.
@@ -38,6 +41,45 @@ func (c *cli) ethClusterBuild(ctx context.Context, cfg Config) error {
 		fmt.Fprintf(c.stdout, "replaced generation %d\n", sum.Previous)
 	}
 	return nil
+}
+
+// ethClusterIndexes returns the Ethereum clustering "spoor index
+// ethereum" maintains block by block: the active one, or, with
+// ethereum_cluster.index set and none active, a new one with the
+// configured set. A clustering built before spoor kept its rule state has
+// no undo records and is left as it is, with a warning to rebuild it.
+func ethClusterIndexes(cfg Config, db *storage.DB, log *slog.Logger) ([]ethindex.Index, error) {
+	gen, ok, err := db.ActiveGeneration()
+	if err != nil {
+		return nil, err
+	}
+	if !ok && !cfg.EthereumCluster.Index {
+		return nil, nil
+	}
+	if ok {
+		tip, has, err := db.Tip(ethcluster.IndexName(gen))
+		if err != nil {
+			return nil, err
+		}
+		if has {
+			if _, err := db.EthRuleUndo(gen, tip.Height); errors.Is(err, storage.ErrNotFound) {
+				log.Warn("the active ethereum clustering was built by an older spoor and cannot be maintained block by block; run \"spoor cluster build --chain ethereum\"",
+					"generation", gen)
+				return nil, nil
+			} else if err != nil {
+				return nil, err
+			}
+		}
+	}
+	set, err := ethcluster.NewSet(cfg.EthereumCluster)
+	if err != nil {
+		return nil, fmt.Errorf("ethereum_cluster config: %w", err)
+	}
+	idx, err := ethcluster.OpenIndex(db, set, log)
+	if err != nil {
+		return nil, err
+	}
+	return []ethindex.Index{idx}, nil
 }
 
 // withEthClusters opens the Ethereum index read-only and calls fn with

@@ -94,6 +94,49 @@ func TestEthereumClusterCLI(t *testing.T) {
 	if code, _, errOut = runCLI(t, "--datadir", dir, "why", u1.addr, "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"); code == 0 || !strings.Contains(errOut, "different chains") {
 		t.Errorf("why across chains: exit %d: %s", code, errOut)
 	}
+
+	// "index ethereum" maintains the active clustering block by block: a
+	// third user of the deposit address joins without another build.
+	u3 := newAcct()
+	pay(nil, u3, eth(3000))
+	pay(&u3, dep, eth(700))
+	pay(&dep, ex, eth(699))
+	if code, _, errOut := runCLI(t, "--config", cfgPath, "--datadir", dir, "index", "ethereum", "--rpc", n.URL, "--progress", "none"); code != 0 {
+		t.Fatalf("index ethereum again: exit %d: %s", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "--datadir", dir, "cluster", dep.addr, "--json")
+	if code != 0 {
+		t.Fatalf("cluster: exit %d: %s", code, errOut)
+	}
+	cv = ethcluster.ClusterView{}
+	if err := json.Unmarshal([]byte(out), &cv); err != nil {
+		t.Fatal(err)
+	}
+	if cv.Size != 4 || cv.Stale || cv.Generation != w.Generation {
+		t.Errorf("cluster of the deposit address after indexing on = %+v, want U3 in it, generation %d, not stale", cv, w.Generation)
+	}
+
+	// With ethereum_cluster.index set, indexing a new data directory
+	// opens a clustering and maintains it: no build needed.
+	dir2 := t.TempDir()
+	cfg2 := filepath.Join(dir2, "spoor.yaml")
+	if err := os.WriteFile(cfg2, []byte("ethereum_cluster:\n  index: true\n  exchanges: [\""+ex.addr+"\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "--config", cfg2, "--datadir", dir2, "index", "ethereum", "--rpc", n.URL, "--progress", "none"); code != 0 {
+		t.Fatalf("index ethereum with ethereum_cluster.index: exit %d: %s", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "--datadir", dir2, "cluster", dep.addr, "--json")
+	if code != 0 {
+		t.Fatalf("cluster: exit %d: %s", code, errOut)
+	}
+	cv = ethcluster.ClusterView{}
+	if err := json.Unmarshal([]byte(out), &cv); err != nil {
+		t.Fatal(err)
+	}
+	if cv.Size != 4 || cv.Stale {
+		t.Errorf("cluster of the deposit address maintained from the first block = %+v, want U1, U2 and U3 in it", cv)
+	}
 }
 
 // TestExampleConfigEthereumCluster loads config.example.yaml: its

@@ -220,6 +220,9 @@ func (c *cli) indexEthereum(ctx context.Context, cfg Config) error {
 		}
 		defer stopMetrics()
 	}
+	if icfg.Indexes, err = ethClusterIndexes(cfg, db, log); err != nil {
+		return err
+	}
 	ix, err := ethindex.New(db, src, icfg)
 	if err != nil {
 		return err

@@ -72,6 +72,20 @@ func OpenIndex(db *storage.DB, set *Set, log *slog.Logger) (*Index, error) {
 // newGeneration reserves the next generation number, clears any rows a
 // crashed build left under it and records set as its heuristic set.
 func newGeneration(db *storage.DB, set *Set) (uint32, error) {
+	return OpenGeneration(db, set.Spec(), clearGeneration)
+}
+
+// clearGeneration deletes every row of the Bitcoin cluster generation gen.
+func clearGeneration(b *storage.Batch, gen uint32) error {
+	return b.DeleteGeneration(gen, IndexName(gen))
+}
+
+// OpenGeneration reserves the next generation number of db's clusterings,
+// clears any rows a crashed build left under it with clear (which deletes
+// every row of one generation) and records spec as its heuristic set. It
+// serves every chain's clusterings: the generation tables are shared, and
+// clear names the chain's own.
+func OpenGeneration(db *storage.DB, spec string, clear func(*storage.Batch, uint32) error) (uint32, error) {
 	gens, err := db.Generations()
 	if err != nil {
 		return 0, err
@@ -87,10 +101,10 @@ func newGeneration(db *storage.DB, set *Set) (uint32, error) {
 	}
 	b := db.NewBatch()
 	defer b.Close()
-	if err := b.DeleteGeneration(gen, IndexName(gen)); err != nil {
+	if err := clear(b, gen); err != nil {
 		return 0, err
 	}
-	b.PutGeneration(gen, storage.GenerationRecord{Spec: set.Spec()})
+	b.PutGeneration(gen, storage.GenerationRecord{Spec: spec})
 	if err := b.Commit(true); err != nil {
 		return 0, err
 	}
@@ -155,33 +169,43 @@ func RebuildFrom(ctx context.Context, db *storage.DB, set *Set, finality int32, 
 	if err := indexer.CatchUp(ctx, db, idx, 0, log); err != nil {
 		return sum, err
 	}
-	b := db.NewBatch()
-	defer b.Close()
-	b.PutActiveGeneration(gen)
-	if err := b.Commit(true); err != nil {
+	if err := SwitchGeneration(db, gen, clearGeneration); err != nil {
 		return sum, err
 	}
 	if hasPrev && prev != gen {
 		sum.Previous = prev
 	}
-	// Delete the old generation, and any a crashed build left behind.
+	return sum, nil
+}
+
+// SwitchGeneration makes generation gen of db's clusterings active in one
+// commit, then deletes every other generation (the one it replaced, and
+// any a crashed build left behind) with clear. A failure before the
+// commit leaves the active generation as it was.
+func SwitchGeneration(db *storage.DB, gen uint32, clear func(*storage.Batch, uint32) error) error {
+	b := db.NewBatch()
+	defer b.Close()
+	b.PutActiveGeneration(gen)
+	if err := b.Commit(true); err != nil {
+		return err
+	}
 	gens, err := db.Generations()
 	if err != nil {
-		return sum, err
+		return err
 	}
 	for _, g := range gens {
 		if g == gen {
 			continue
 		}
 		d := db.NewBatch()
-		err := d.DeleteGeneration(g, IndexName(g))
+		err := clear(d, g)
 		if err == nil {
 			err = d.Commit(true)
 		}
 		_ = d.Close()
 		if err != nil {
-			return sum, fmt.Errorf("delete the old cluster generation %d: %w", g, err)
+			return fmt.Errorf("delete the old cluster generation %d: %w", g, err)
 		}
 	}
-	return sum, nil
+	return nil
 }

@@ -2,11 +2,15 @@ package ethcluster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/spoorhq/spoor/heuristics/cluster"
+	ethindex "github.com/spoorhq/spoor/indexer/ethereum"
 	"github.com/spoorhq/spoor/storage"
 )
 
@@ -37,52 +41,10 @@ type link struct {
 	detail storage.EthLinkDetail
 }
 
-// unionFind is a union-find over the addresses the rules link.
-type unionFind struct {
-	parent map[storage.AddrID]storage.AddrID
-	size   map[storage.AddrID]uint64
-}
-
-func (u *unionFind) find(a storage.AddrID) storage.AddrID {
-	for {
-		p, ok := u.parent[a]
-		if !ok || p == a {
-			return a
-		}
-		if gp, ok := u.parent[p]; ok {
-			u.parent[a] = gp
-		}
-		a = p
-	}
-}
-
-func (u *unionFind) sizeOf(r storage.AddrID) uint64 {
-	if s, ok := u.size[r]; ok {
-		return s
-	}
-	return 1
-}
-
-// exchanges returns the configured hot wallets and those labelled with the
-// category exchange, as numbers of addresses the index has seen.
-func exchanges(db *storage.DB, set *Set) (map[storage.AddrID]bool, error) {
-	out := map[storage.AddrID]bool{}
-	add := func(a [20]byte) error {
-		id, err := db.LookupEthAddr(a)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		out[id] = true
-		return nil
-	}
-	for _, a := range set.Exchanges {
-		if err := add(a); err != nil {
-			return nil, err
-		}
-	}
+// labelledExchanges returns the addresses labelled with the category
+// exchange.
+func labelledExchanges(db *storage.DB) ([]string, error) {
+	var out []string
 	err := db.ScanLabels(func(l *storage.Label) error {
 		if l.Subject != storage.SubjectAddress || l.AddrClass != 0 || len(l.AddrPayload) != 20 {
 			return nil
@@ -90,204 +52,129 @@ func exchanges(db *storage.DB, set *Set) (map[storage.AddrID]bool, error) {
 		if l.Category != "exchange" && !slices.Contains(l.Concepts, "exchange") {
 			return nil
 		}
-		return add([20]byte(l.AddrPayload))
+		out = append(out, common.Address(l.AddrPayload).Hex())
+		return nil
 	})
 	return out, err
 }
 
-// Build clusters the committed Ethereum index db with set as a new
-// generation beside the active one, then makes it active in one commit and
-// deletes the old one. A failure leaves the active generation as it was.
-// log receives a warning for every merge the super-cluster guard reports.
-func Build(ctx context.Context, db *storage.DB, set *Set, log *slog.Logger) (Summary, error) {
-	var sum Summary
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// generationSet returns set with the exchanges labelled in db added to
+// its configured ones: the set a generation opened now is built with, and
+// whose spec it stores, so that labels imported later do not change it.
+func generationSet(db *storage.DB, set *Set) (*Set, error) {
+	var c Config
+	if err := json.Unmarshal([]byte(set.Spec()), &c); err != nil {
+		return nil, fmt.Errorf("ethereum heuristic set spec %q: %w", set.Spec(), err)
 	}
-	h, err := load(ctx, db)
+	labelled, err := labelledExchanges(db)
 	if err != nil {
-		return sum, err
+		return nil, err
 	}
-	sum.Txs, sum.Tip = h.txs, h.tip.Height
-	xs, err := exchanges(db, set)
-	if err != nil {
-		return sum, err
-	}
-	black := map[storage.AddrID]bool{}
-	for _, a := range set.Blacklist {
-		id, err := db.LookupEthAddr(a)
-		if err == nil {
-			black[id] = true
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return sum, err
-		}
-	}
-
-	var links []link
-	seen := map[storage.AddrID]bool{}
-	addDeposits := func(r Rule, ms []DepositMatch) {
-		for _, m := range ms {
-			seen[m.Deposit] = true
-			links = append(links, link{a: m.Deposit, b: m.User,
-				ev: storage.Evidence{TxNum: m.In.tx, Rule: uint8(r), Confidence: m.Confidence},
-				detail: storage.EthLinkDetail{Rule: uint8(r), Tx: m.In.tx, Via: m.Out.tx, Hub: m.Exchange, Asset: m.Out.asset,
-					In: m.In.amount, Out: m.Out.amount, Gap: m.Gap}})
-		}
-		sum.DepositTx += len(ms)
-	}
-	if set.Has(DepositReuse) {
-		addDeposits(DepositReuse, findDeposits(h.ether, xs, black, h.miners, set.MaxAmountDiff, set.MaxBlockDiff))
-	}
-	if set.Has(DepositReuseToken) {
-		addDeposits(DepositReuseToken, findTokenDeposits(h.tokens, xs, black, h.miners, h.active, set.MaxBlockDiff))
-	}
-	sum.Deposits = len(seen)
-	if set.Has(Airdrop) {
-		as := findAirdrops(h.tokens, h.active, set.MinRecipients, set.MaxMedianGap, set.MinAggregations)
-		for _, a := range as {
-			links = append(links, link{a: a.Collector, b: a.Claimer,
-				ev: storage.Evidence{TxNum: a.Forward.tx, Rule: uint8(Airdrop), Confidence: ConfidenceAirdrop},
-				detail: storage.EthLinkDetail{Rule: uint8(Airdrop), Tx: a.Forward.tx, Via: a.Claim.tx, Hub: a.Distributor,
-					Asset: a.Forward.asset, In: a.Forward.amount, Out: a.Claim.amount, Gap: uint64(a.Forward.height - a.Claim.height)}})
-		}
-		sum.Airdrops = len(as)
-	}
-	sum.Links = len(links)
-
-	// Union in the order the rules found the links; the larger cluster
-	// absorbs the smaller, the smaller number on a tie.
-	u := &unionFind{parent: map[storage.AddrID]storage.AddrID{}, size: map[storage.AddrID]uint64{}}
-	var merged []link
-	for _, l := range links {
-		ra, rb := u.find(l.a), u.find(l.b)
-		if ra == rb {
-			continue
-		}
-		sa, sb := u.sizeOf(ra), u.sizeOf(rb)
-		if bound := set.MaxClusterSize; bound > 0 && sa+sb > bound && (set.RefuseOversize || (sa <= bound && sb <= bound)) {
-			g := storage.GuardEvent{A: l.a, B: l.b, Rule: l.ev.Rule, SizeA: sa, SizeB: sb, Refused: set.RefuseOversize}
-			sum.Guards = append(sum.Guards, g)
-			log.Warn("super-cluster guard", "tx", l.ev.TxNum, "rule", Rule(l.ev.Rule).String(), "a", l.a, "b", l.b,
-				"size_a", sa, "size_b", sb, "refused", g.Refused)
-			if set.RefuseOversize {
-				continue
-			}
-		}
-		if sb > sa || (sb == sa && rb < ra) {
-			ra, rb = rb, ra
-		}
-		u.parent[rb] = ra
-		u.parent[ra] = ra
-		u.size[ra] = sa + sb
-		merged = append(merged, l)
-	}
-	sum.Merges = len(merged)
-	return sum, write(ctx, db, set, h, u, merged, &sum)
+	c.Exchanges = append(c.Exchanges, labelled...)
+	return NewSet(c)
 }
 
-// write stores the clustering as a new generation and switches to it.
-func write(ctx context.Context, db *storage.DB, set *Set, h *history, u *unionFind, merged []link, sum *Summary) error {
+// clearGeneration deletes every row of Ethereum generation gen.
+func clearGeneration(b *storage.Batch, gen uint32) error {
+	if err := b.DeleteGeneration(gen, IndexName(gen)); err != nil {
+		return err
+	}
+	if err := b.DeleteEthRules(gen); err != nil {
+		return err
+	}
+	return b.DeleteEthLinkDetails(gen)
+}
+
+// Build clusters the committed Ethereum index db with set as a new
+// generation beside the active one: it opens the generation (with the
+// exchanges labelled now added to the set's), catches it up block by
+// block from the stored blocks exactly as the indexer maintains it, then
+// makes it active in one commit and deletes the old one. A failure leaves
+// the active generation as it was. log receives a warning for every merge
+// the super-cluster guard reports.
+func Build(ctx context.Context, db *storage.DB, set *Set, log *slog.Logger) (Summary, error) {
+	var sum Summary
 	prev, hasPrev, err := db.ActiveGeneration()
 	if err != nil {
-		return err
+		return sum, err
 	}
-	gens, err := db.Generations()
+	gset, err := generationSet(db, set)
 	if err != nil {
-		return err
+		return sum, err
 	}
-	gen := uint32(1)
-	if len(gens) > 0 {
-		gen = slices.Max(gens) + 1
+	gen, err := cluster.OpenGeneration(db, gset.Spec(), clearGeneration)
+	if err != nil {
+		return sum, err
 	}
-	if hasPrev && prev >= gen {
-		gen = prev + 1
+	x, err := NewIndex(db, gen, gset, log)
+	if err != nil {
+		return sum, err
 	}
+	if err := ethindex.CatchUp(ctx, db, x, 0, log); err != nil {
+		return sum, err
+	}
+	sum = x.Summary()
 	sum.Generation = gen
-	b := db.NewBatch()
-	defer func() { _ = b.Close() }()
-	if err := deleteGeneration(b, gen); err != nil {
-		return err
+	tip, _, err := db.Tip(ethindex.ChainIndexName)
+	if err != nil {
+		return sum, err
 	}
-	members := map[storage.AddrID][]storage.AddrID{}
-	for a := range u.parent {
-		r := u.find(a)
-		members[r] = append(members[r], a)
+	sum.Tip = tip.Height
+	roots := map[storage.AddrID]bool{}
+	err = db.ClusterRows(gen, func(_, c storage.AddrID) bool {
+		roots[c] = true
+		sum.Clustered++
+		return true
+	})
+	if err != nil {
+		return sum, err
 	}
-	roots := make([]storage.AddrID, 0, len(members))
-	for r := range members {
-		roots = append(roots, r)
-	}
-	slices.Sort(roots)
-	for _, r := range roots {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		ms := members[r]
-		slices.Sort(ms)
-		st := storage.ClusterStats{Size: uint64(len(ms))}
-		seen := false
-		for _, a := range ms {
-			b.PutClusterOf(gen, a, r)
-			b.PutClusterMember(gen, r, a)
-			if t := h.stats[a]; t != nil {
-				st.Received += t.recvGwei
-				st.Sent += t.sentGwei
-				st.Outputs += t.in
-				st.Inputs += t.out
-				if !seen || t.first < st.FirstSeen {
-					st.FirstSeen, seen = t.first, true
-				}
-				st.LastSeen = max(st.LastSeen, t.last)
-			}
-		}
-		b.PutClusterStats(gen, r, &st)
-		sum.Clusters++
-		sum.Clustered += len(ms)
-	}
-	for i := range merged {
-		l := &merged[i]
-		b.PutClusterLink(gen, l.a, l.b, l.ev)
-		b.PutEthLinkDetail(gen, l.a, l.b, &l.detail)
-	}
-	if h.hasTip {
-		b.PutTip(IndexName(gen), h.tip)
-	}
-	b.PutGeneration(gen, storage.GenerationRecord{Spec: set.Spec()})
-	if err := b.Commit(true); err != nil {
-		return err
-	}
-	a := db.NewBatch()
-	defer func() { _ = a.Close() }()
-	a.PutActiveGeneration(gen)
-	if err := a.Commit(true); err != nil {
-		return err
+	sum.Clusters, sum.Clustered = len(roots), sum.Clustered+len(roots)
+	if err := cluster.SwitchGeneration(db, gen, clearGeneration); err != nil {
+		return sum, err
 	}
 	if hasPrev && prev != gen {
 		sum.Previous = prev
 	}
-	for _, g := range gens {
-		if g == gen {
-			continue
-		}
-		d := db.NewBatch()
-		err := deleteGeneration(d, g)
-		if err == nil {
-			err = d.Commit(true)
-		}
-		_ = d.Close()
-		if err != nil {
-			return fmt.Errorf("delete the old ethereum cluster generation %d: %w", g, err)
-		}
-	}
-	return nil
+	return sum, nil
 }
 
-// deleteGeneration deletes every row of generation gen.
-func deleteGeneration(b *storage.Batch, gen uint32) error {
-	if err := b.DeleteGeneration(gen, IndexName(gen)); err != nil {
-		return err
+// OpenIndex returns the index of db's active Ethereum generation, for the
+// indexer to maintain. Without one it opens generation 1 with set (and the
+// exchanges labelled now), empty, and makes it active, so that the
+// indexer's catch-up builds it from the stored blocks. The active
+// generation keeps the set it was built with, so that its result stays
+// reproducible; when that differs from set the index says so in a warning
+// on log (rebuild with "spoor cluster build --chain ethereum" to switch).
+func OpenIndex(db *storage.DB, set *Set, log *slog.Logger) (*Index, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	return b.DeleteEthLinkDetails(gen)
+	gen, active, err := Active(db)
+	if errors.Is(err, ErrNoClusters) {
+		gset, err := generationSet(db, set)
+		if err != nil {
+			return nil, err
+		}
+		if gen, err = cluster.OpenGeneration(db, gset.Spec(), clearGeneration); err != nil {
+			return nil, err
+		}
+		b := db.NewBatch()
+		defer b.Close()
+		b.PutActiveGeneration(gen)
+		if err := b.Commit(true); err != nil {
+			return nil, err
+		}
+		return NewIndex(db, gen, gset, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if gset, err := generationSet(db, set); err == nil && gset.Spec() != active.Spec() {
+		log.Warn("the active ethereum clustering was built with another heuristic set or other labelled exchanges; keeping it (run \"spoor cluster build --chain ethereum\" to switch)",
+			"generation", gen, "active", active.Spec(), "configured", gset.Spec())
+	}
+	return NewIndex(db, gen, active, log)
 }
 
 // ErrNoClusters reports an Ethereum index where no clustering was built.

@@ -91,6 +91,11 @@ type Config struct {
 	MaxClusterSize uint64 `yaml:"max_cluster_size" json:"max_cluster_size"`
 	// RefuseOversize refuses such merges instead of only reporting them.
 	RefuseOversize bool `yaml:"refuse_oversize" json:"refuse_oversize"`
+	// Index has "spoor index ethereum" open a clustering with this set
+	// when the index has none, and maintain it block by block. An active
+	// clustering is maintained whatever Index says. It is not part of the
+	// set.
+	Index bool `yaml:"index" json:"-"`
 }
 
 // Set is a validated Ethereum heuristic set.

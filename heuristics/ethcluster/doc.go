@@ -15,10 +15,15 @@
 //     forwarded that amount to one collector are one participant
 //     (etherclust airdrop.py, in airdrop.go).
 //
-// A clustering is built from the committed Ethereum index in memory and
-// written as a new generation of the cluster tables beside the active one,
-// then switched to in one commit, as the Bitcoin clusters are; the
-// Ethereum index is its own database, so the tables do not collide. It is
-// a snapshot at the index's tip: a reorganization below it leaves the
-// clustering stale until the next build, which Views reports.
+// A clustering is a generation of the cluster tables, maintained block by
+// block (index.go): the rules are causal, deciding at block N from blocks
+// up to N only, and keep their state (payments waiting for a forward,
+// airdrop counts, claims) in the index with an exact undo per block, so
+// the indexer connects every block to the active generation in the batch
+// that writes the block and disconnects it in a reorganization. The batch
+// rules the causal ones follow are kept in batchref_test.go, where the
+// tests compare the two. Build opens a new generation beside the active
+// one, catches it up from the stored blocks and switches to it in one
+// commit, as the Bitcoin clusters are; the Ethereum index is its own
+// database, so the tables do not collide.
 package ethcluster

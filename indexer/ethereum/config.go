@@ -47,6 +47,9 @@ type Config struct {
 	// OnCommit, if set, is called after every commit from the writer's
 	// goroutine; it must return quickly.
 	OnCommit func(Progress)
+	// Indexes are built from the chain tables block by block, in the same
+	// batches as the blocks, and caught up first when they lag.
+	Indexes []Index
 }
 
 // Progress describes the index after a commit.

@@ -25,6 +25,7 @@ type Indexer struct {
 	target     int64
 	keys       uint64
 	stalls     int
+	caughtUp   bool // the indexes were caught up with the chain tables
 }
 
 // New returns an indexer writing to db (an index opened with chain
@@ -74,6 +75,12 @@ func (ix *Indexer) State() storage.EthState { return ix.w.state }
 // or cancellation stays committed, and no block is ever committed in part.
 func (ix *Indexer) Run(ctx context.Context) error {
 	log := ix.cfg.Logger
+	if !ix.caughtUp {
+		if err := ix.catchUpIndexes(ctx); err != nil {
+			return err
+		}
+		ix.caughtUp = true
+	}
 	for {
 		caughtUp, err := ix.step(ctx)
 		if err != nil {
@@ -197,8 +204,17 @@ func (ix *Indexer) connect(p *prepared) error {
 		ix.batchStart = time.Now()
 	}
 	txs, transfers := ix.w.state.Txs, ix.w.state.Transfers
-	if err := ix.w.connect(ix.batch, p); err != nil {
+	var blk *Block
+	if len(ix.cfg.Indexes) > 0 {
+		blk = &Block{}
+	}
+	if err := ix.w.connect(ix.batch, p, blk); err != nil {
 		return err
+	}
+	for _, idx := range ix.cfg.Indexes {
+		if err := idx.ConnectBlock(ix.batch, blk); err != nil {
+			return fmt.Errorf("index %s: block %d: %w", idx.Name(), blk.Height, err)
+		}
 	}
 	if m := ix.cfg.Metrics; m != nil {
 		m.blocks.Inc()
@@ -223,10 +239,17 @@ func (ix *Indexer) commit(sync bool) error {
 	ix.batch.PutEthState(&ix.w.state)
 	ix.batch.PutTip(ChainIndexName, ix.w.tip)
 	ix.batch.PutTip(AddrIndexName, ix.w.tip)
+	for _, idx := range ix.cfg.Indexes {
+		ix.batch.PutTip(idx.Name(), ix.w.tip)
+	}
 	count := ix.batch.Count()
 	start := time.Now()
 	err := ix.batch.Commit(sync)
-	ix.discard()
+	_ = ix.batch.Close()
+	ix.batch = nil
+	for _, idx := range ix.cfg.Indexes {
+		notifyCommitted(idx, err == nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -243,10 +266,14 @@ func (ix *Indexer) commit(sync bool) error {
 	return nil
 }
 
+// discard drops the pending batch, and tells the indexes so.
 func (ix *Indexer) discard() {
 	if ix.batch != nil {
 		_ = ix.batch.Close()
 		ix.batch = nil
+		for _, idx := range ix.cfg.Indexes {
+			notifyCommitted(idx, false)
+		}
 	}
 }
 
@@ -262,4 +289,18 @@ func FetchOnly(ctx context.Context, src Source, from, to uint64, workers int) (t
 		return nil
 	})
 	return txs, edges, err
+}
+
+// catchUpIndexes brings every index whose tip lags the chain tables up to
+// the chain's tip from the stored blocks.
+func (ix *Indexer) catchUpIndexes(ctx context.Context) error {
+	if !ix.w.hasTip {
+		return nil
+	}
+	for _, idx := range ix.cfg.Indexes {
+		if err := catchUp(ctx, ix.db, idx, uint32(ix.w.from), ix.w.tip, ix.cfg.BulkBatchBytes, ix.cfg.Logger); err != nil {
+			return err
+		}
+	}
+	return nil
 }

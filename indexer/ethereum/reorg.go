@@ -72,8 +72,19 @@ func (ix *Indexer) disconnect(h uint32) error {
 	if err != nil {
 		return fmt.Errorf("disconnect height %d: %w", h, err)
 	}
+	var blk *Block
+	if len(ix.cfg.Indexes) > 0 {
+		if blk, err = LoadBlock(ix.db, h); err != nil {
+			return fmt.Errorf("disconnect height %d: %w", h, err)
+		}
+	}
 	b := ix.db.NewBatch()
 	defer b.Close()
+	for _, idx := range ix.cfg.Indexes {
+		if err := idx.DisconnectBlock(b, blk); err != nil {
+			return fmt.Errorf("disconnect height %d from index %s: %w", h, idx.Name(), err)
+		}
+	}
 	after := ix.w.state
 	if err := b.DeleteEthBlock(h, &rec, &after, &undo); err != nil {
 		return err
@@ -88,12 +99,22 @@ func (ix *Indexer) disconnect(h uint32) error {
 		prev = storage.Tip{Height: h - 1, Hash: prevRec.Hash}
 		b.PutTip(ChainIndexName, prev)
 		b.PutTip(AddrIndexName, prev)
+		for _, idx := range ix.cfg.Indexes {
+			b.PutTip(idx.Name(), prev)
+		}
 	} else {
 		b.DeleteTip(ChainIndexName)
 		b.DeleteTip(AddrIndexName)
+		for _, idx := range ix.cfg.Indexes {
+			b.DeleteTip(idx.Name())
+		}
 	}
 	b.PutEthState(&undo.Before)
-	if err := b.Commit(true); err != nil {
+	err = b.Commit(true)
+	for _, idx := range ix.cfg.Indexes {
+		notifyCommitted(idx, err == nil)
+	}
+	if err != nil {
 		return fmt.Errorf("disconnect height %d: %w", h, err)
 	}
 	ix.w.state = undo.Before

@@ -43,6 +43,7 @@ type writer struct {
 	maxAddrs int
 	tokens   map[storage.AddrID]bool // token contracts known to have a metadata row
 	totals   map[storage.EthTotalsKey]storage.EthTotalsRecord
+	out      *Block // the block being connected as the indexes see it, or nil
 }
 
 func (w *writer) tipHeight() int64 {
@@ -72,9 +73,10 @@ func (w *writer) committed() {
 	}
 }
 
-// connect writes p into b on top of the tip. On error the batch may hold
-// part of the block and must be discarded, and the writer reloaded.
-func (w *writer) connect(b *storage.Batch, p *prepared) error {
+// connect writes p into b on top of the tip and, when out is not nil,
+// fills it with the block as the indexes see it. On error the batch may
+// hold part of the block and must be discarded, and the writer reloaded.
+func (w *writer) connect(b *storage.Batch, p *prepared, out *Block) error {
 	blk := p.blk
 	if int64(blk.Number) != w.tipHeight()+1 || (w.hasTip && blk.Parent != common.Hash(w.tip.Hash)) {
 		return &errNotConnecting{height: blk.Number, hash: blk.Hash, prev: blk.Parent, tip: w.tip.Hash}
@@ -83,6 +85,8 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 		return fmt.Errorf("block %d: height does not fit the index's 32-bit heights", blk.Number)
 	}
 	h := uint32(blk.Number)
+	w.out = out
+	defer func() { w.out = nil }()
 	undo := storage.EthUndoRecord{Before: w.state}
 	rec := storage.EthBlockRecord{Hash: blk.Hash, Parent: blk.Parent, Time: blk.Time, FirstTxNum: w.state.NextTxNum,
 		NumTx: uint32(len(blk.Txs)), FirstAddrID: w.state.NextAddrID, GasUsed: blk.GasUsed, BaseFee: blk.BaseFee,
@@ -123,11 +127,15 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 		if tr.To, err = w.addr(b, to); err != nil {
 			return err
 		}
-		if err := w.putEdges(b, p, n, p.dec.Txs[i], &undo, delta); err != nil {
+		edges, err := w.putEdges(b, p, n, p.dec.Txs[i], &undo, delta, out != nil)
+		if err != nil {
 			return fmt.Errorf("block %d: tx %s: %w", blk.Number, tx.Hash, err)
 		}
 		tr.Transfers = uint32(len(p.dec.Txs[i]))
 		b.PutEthTx(n, &tr)
+		if out != nil {
+			out.Txs = append(out.Txs, Tx{Num: n, Record: tr, Transfers: edges})
+		}
 	}
 	for _, s := range p.dec.Skips {
 		b.PutEthSkip(txNums[s.TxHash], s.Log, s.Reason)
@@ -138,11 +146,16 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 		rec.System = true
 		n := w.state.NextTxNum
 		w.state.NextTxNum++
-		if err := w.putEdges(b, p, n, p.dec.Block, &undo, delta); err != nil {
+		edges, err := w.putEdges(b, p, n, p.dec.Block, &undo, delta, out != nil)
+		if err != nil {
 			return fmt.Errorf("block %d: withdrawals and rewards: %w", blk.Number, err)
 		}
-		b.PutEthTx(n, &storage.EthTxRecord{Hash: blk.Hash, Height: h, Index: uint32(len(blk.Txs)), Flags: storage.EthTxSystem,
-			Transfers: uint32(len(p.dec.Block))})
+		sys := storage.EthTxRecord{Hash: blk.Hash, Height: h, Index: uint32(len(blk.Txs)), Flags: storage.EthTxSystem,
+			Transfers: uint32(len(p.dec.Block))}
+		b.PutEthTx(n, &sys)
+		if out != nil {
+			out.Txs = append(out.Txs, Tx{Num: n, Record: sys, Transfers: edges})
+		}
 	}
 	if err := w.putTotals(b, delta); err != nil {
 		return fmt.Errorf("block %d: %w", blk.Number, err)
@@ -155,39 +168,48 @@ func (w *writer) connect(b *storage.Batch, p *prepared) error {
 	}
 	b.PutEthBlock(h, &rec)
 	b.PutEthUndo(h, &undo)
+	if out != nil {
+		out.Height, out.Record = h, rec
+	}
 	w.tip, w.hasTip = storage.Tip{Height: h, Hash: blk.Hash}, true
 	return nil
 }
 
 // putEdges writes the edges of transaction n, numbering their addresses
-// and writing the metadata of tokens seen for the first time.
-func (w *writer) putEdges(b *storage.Batch, p *prepared, n storage.TxNum, edges []chain.Transfer, undo *storage.EthUndoRecord, delta storage.EthTotalsDelta) error {
+// and writing the metadata of tokens seen for the first time. With keep
+// set it returns the records written.
+func (w *writer) putEdges(b *storage.Batch, p *prepared, n storage.TxNum, edges []chain.Transfer, undo *storage.EthUndoRecord,
+	delta storage.EthTotalsDelta, keep bool) ([]storage.EthTransferRecord, error) {
+	var out []storage.EthTransferRecord
+	if keep {
+		out = make([]storage.EthTransferRecord, 0, len(edges))
+	}
 	for seq := range edges {
 		e := &edges[seq]
 		r := storage.EthTransferRecord{Kind: uint8(e.Kind), Mint: e.Mint, Sink: e.Sink, Amount: e.Amount, TokenID: e.TokenID, Log: e.Log}
 		var err error
 		if !e.Mint {
 			if r.From, err = w.addr(b, e.From); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if !e.Sink {
 			if r.To, err = w.addr(b, e.To); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if e.Kind.Token() {
 			if r.Asset, err = w.addr(b, e.Asset); err != nil {
-				return err
+				return nil, err
 			}
 			known, err := w.tokenKnown(r.Asset)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if !known {
 				m, ok := p.meta[e.Asset]
 				if !ok {
-					return fmt.Errorf("no metadata fetched for token %s", e.Asset)
+					return nil, fmt.Errorf("no metadata fetched for token %s", e.Asset)
 				}
 				b.PutEthToken(r.Asset, &storage.EthTokenRecord{Symbol: m.Symbol, Name: m.Name, Decimals: m.Decimals, HasDecimals: m.HasDecimals})
 				w.tokens[r.Asset] = true
@@ -197,8 +219,11 @@ func (w *writer) putEdges(b *storage.Batch, p *prepared, n storage.TxNum, edges 
 		}
 		b.PutEthTransfer(n, uint32(seq), &r)
 		delta.ApplyEthEdge(&r, +1)
+		if keep {
+			out = append(out, r)
+		}
 	}
-	return nil
+	return out, nil
 }
 
 // putTotals adds a block's edges to the totals of every address and asset
@@ -256,5 +281,8 @@ func (w *writer) addr(b *storage.Batch, a common.Address) (storage.AddrID, error
 	w.state.Addresses++
 	b.PutEthAddress(id, a)
 	w.addrs[a] = id
+	if w.out != nil {
+		w.out.Addrs = append(w.out.Addrs, a)
+	}
 	return id, nil
 }
