@@ -114,9 +114,9 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 		}
 		defer db.Close()
 		start := time.Now()
-		// key-equivalence/1 reads input scripts from the chain source.
+		// key-equivalence/1 and change-spend/1 read the chain source's blocks.
 		var src cluster.BlockReader
-		if set.Has(cluster.KeyEquivalence) {
+		if set.NeedsBlocks() {
 			net, err := bitcoin.LookupNetwork(strings.TrimPrefix(db.Chain(), "bitcoin/"))
 			if err != nil {
 				return err
