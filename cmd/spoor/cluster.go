@@ -123,7 +123,7 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 			}
 			s, closeSrc, _, err := openBitcoinSource(ctx, cfg, net)
 			if err != nil {
-				return fmt.Errorf("key-equivalence/1 reads the blocks' input scripts: %w", err)
+				return fmt.Errorf("key-equivalence/1 reads the blocks' input scripts and change-spend/1 their wallet fingerprints: %w", err)
 			}
 			defer closeSrc()
 			src = s
@@ -214,7 +214,12 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	var evalJSON bool
 	evc.Flag("json", "Print JSON.").BoolVar(&evalJSON)
 	evc.Flag("network", netFlag).StringVar(&network)
+	var evalBlocks []string
+	evc.Flag("blocks", "The blk files the index was built from: change-spend/1 is then scored as a change detector too (it reads the wallet fingerprints from the blocks).").StringsVar(&evalBlocks)
 	cmds[evc.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if len(evalBlocks) > 0 {
+			cfg.Bitcoin.Blocks = evalBlocks
+		}
 		f, err := os.Open(*truthPath)
 		if err != nil {
 			return err
@@ -225,7 +230,16 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 			return err
 		}
 		return c.withClusters(cfg, network, func(v *cluster.Views) error {
-			rep, err := cluster.Evaluate(v.DB, v.Net, truth)
+			var src cluster.BlockReader
+			if len(cfg.Bitcoin.Blocks) > 0 {
+				s, closeSrc, _, err := openBitcoinSource(ctx, cfg, v.Net)
+				if err != nil {
+					return fmt.Errorf("eval clusters --blocks: %w", err)
+				}
+				defer closeSrc()
+				src = s
+			}
+			rep, err := cluster.EvaluateFrom(ctx, v.DB, v.Net, truth, src)
 			if err != nil {
 				return err
 			}
@@ -239,7 +253,8 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 				name string
 				s    cluster.PairScore
 			}{{"all addresses", rep.All}, {"co-spent addresses", rep.CoSpent},
-				{"bound: all", rep.Bound}, {"bound: co-spent", rep.BoundCoSpent}} {
+				{"bound: all", rep.Bound}, {"bound: co-spent", rep.BoundCoSpent},
+				{"bound with every true change joined: all", rep.ChangeBound}, {"bound with every true change joined: co-spent", rep.ChangeBoundCoSpent}} {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.4f\t%.4f\n", p.name, p.s.Addresses, p.s.TruePairs, p.s.PredictedPairs, p.s.CorrectPairs, p.s.Precision, p.s.Recall)
 			}
 			fmt.Fprintln(tw, "detector\ttruth\tdetected\tcorrect\tprecision\trecall")

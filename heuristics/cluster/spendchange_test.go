@@ -156,11 +156,18 @@ func TestChangeSpendBatchEqualsPerBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	net, _ := bitcoin.LookupNetwork("regtest")
-	rep, err := Evaluate(live, net, truth)
+	rep, err := EvaluateFrom(context.Background(), live, net, truth, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("co-spent %+v\nbound %+v", rep.CoSpent, rep.BoundCoSpent)
+	t.Logf("co-spent %+v\nbound %+v\nchange bound %+v\nchange %+v", rep.CoSpent, rep.BoundCoSpent, rep.ChangeBoundCoSpent, rep.Change)
+	spend := rep.Change[len(rep.Change)-1]
+	if spend.Rule != "change-spend/1" || spend.Truth == 0 || spend.Precision < 0.99 || spend.Correct == 0 || spend.Precision <= rep.Change[1].Precision {
+		t.Errorf("change-spend/1 as a change detector: %+v, against %+v", spend, rep.Change[1])
+	}
+	if rep.ChangeBoundCoSpent.Recall < rep.CoSpent.Recall || rep.ChangeBoundCoSpent.Precision != 1 {
+		t.Errorf("the bound with every true change joined %+v is below the clustering %+v", rep.ChangeBoundCoSpent, rep.CoSpent)
+	}
 	if rep.CoSpent.Precision < 0.995 {
 		t.Errorf("co-spent precision %.4f with change-spend/1, want 0.995", rep.CoSpent.Precision)
 	}
