@@ -202,7 +202,11 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 			fmt.Fprintf(c.stdout, "%s and %s are both in cluster %s, linked by %d merges:\n", w.Address1, w.Address2, w.Cluster, len(w.Steps))
 			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 			for i, s := range w.Steps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\ttx %s\theight %d\t%s\tconfidence %d\n", i+1, s.From, s.To, s.Txid, s.Height, s.Rule, s.Confidence)
+				spender := ""
+				if s.SpenderTxid != "" {
+					spender = fmt.Sprintf("\tspent by tx %s height %d", s.SpenderTxid, s.SpenderHeight)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\ttx %s\theight %d\t%s\tconfidence %d%s\n", i+1, s.From, s.To, s.Txid, s.Height, s.Rule, s.Confidence, spender)
 			}
 			return tw.Flush()
 		})

@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/heuristics"
@@ -215,5 +217,56 @@ func TestChangeSpendReorgEqualsFreshIndex(t *testing.T) {
 	}
 	if before == clusterDump(t, db, "Jcg") {
 		t.Fatal("the disconnected blocks changed no plans: the test proves nothing")
+	}
+}
+
+// TestWhyNamesTheSpender checks that a change-spend/1 merge is explained
+// with the creating transaction and the spend that decided it.
+func TestWhyNamesTheSpender(t *testing.T) {
+	w := simWorld(t)
+	db := openDB(t)
+	runIndexFrom(t, db, &memSource{blocks: w.blocks}, changeSpendSet(t), indexer.Config{})
+	st, err := db.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var from storage.AddrID
+	var l storage.ClusterLink
+	for a := storage.AddrID(1); a < st.NextAddrID && from == 0; a++ {
+		links, err := db.ClusterLinks(1, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range links {
+			if Rule(x.Rule) == ChangeSpend {
+				from, l = a, x
+				break
+			}
+		}
+	}
+	if from == 0 {
+		t.Fatal("no change-spend/1 merge in the simulated chain")
+	}
+	ins, err := db.Inputs(l.Spender)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(ins, func(in storage.Input) bool { return in.PrevTxNum == l.TxNum }) || l.Confidence != ConfidenceChangeSpend {
+		t.Fatalf("link %+v: the spender does not spend the creating transaction", l)
+	}
+	net, _ := bitcoin.LookupNetwork("regtest")
+	v, err := NewViews(db, net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := v.AddressString(from)
+	sb, _ := v.AddressString(l.To)
+	view, err := v.Why(sa, sb, 0)
+	if err != nil || !view.Same || len(view.Steps) != 1 {
+		t.Fatalf("why view = %+v %v", view, err)
+	}
+	sp, _ := db.Tx(l.Spender)
+	if s := view.Steps[0]; s.Rule != "change-spend/1" || s.SpenderTxid != chainhash.Hash(sp.Txid).String() || s.SpenderHeight != sp.Height || s.SpenderTxid == s.Txid {
+		t.Fatalf("why step %+v, want the spender %s", s, chainhash.Hash(sp.Txid))
 	}
 }
