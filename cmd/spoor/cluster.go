@@ -268,6 +268,10 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 			}{{"coinjoin", rep.CoinJoin}, {"whirlpool tx0", rep.Tx0}} {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4f\t%.4f\n", d.name, d.s.Truth, d.s.Detected, d.s.Correct, d.s.Precision, d.s.Recall)
 			}
+			fmt.Fprintln(tw, "change detector\ttrue change outputs\tdetected\tcorrect\tprecision\trecall")
+			for _, d := range rep.Change {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4f\t%.4f\n", d.Rule, d.Truth, d.Detected, d.Correct, d.Precision, d.Recall)
+			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}

@@ -143,9 +143,10 @@ type Report struct {
 	// the most multi-input alone can reach, on all and co-spent addresses.
 	Bound        PairScore `json:"bound_all"`
 	BoundCoSpent PairScore `json:"bound_co_spent"`
-	// ChangeBound scores the bound with, besides, every true change output
-	// joined with its transaction's inputs: the most change detection
-	// added to multi-input can reach.
+	// ChangeBound scores the bound with, besides, every output paid to the
+	// owner of its transaction's inputs joined with them (true change,
+	// and transfers between one owner's addresses): the most change
+	// detection added to multi-input can reach.
 	ChangeBound        PairScore `json:"change_bound_all"`
 	ChangeBoundCoSpent PairScore `json:"change_bound_co_spent"`
 	// Change scores the change detectors against the truth's change
@@ -262,15 +263,14 @@ func EvaluateFrom(ctx context.Context, db *storage.DB, net bitcoin.Network, trut
 				if err != nil {
 					return nil, err
 				}
-				ct.observe(n, ins, outs, entityOf)
+				for _, a := range ct.observe(n, ins, outs, entityOf) {
+					ufUnion(withChange, ins[0].AddrID, a)
+				}
 			}
 			for _, in := range ins[1:] {
 				if in.AddrID != 0 {
 					ufUnion(withChange, ins[0].AddrID, in.AddrID)
 				}
-			}
-			for _, a := range ct.txs[n] {
-				ufUnion(withChange, ins[0].AddrID, a)
 			}
 		}
 		if len(ins) < 2 {

@@ -34,18 +34,20 @@ type changeTruth struct {
 }
 
 // observe adds transaction n with inputs ins and outputs outs, whose
-// addresses entityOf maps to owners.
-func (c *changeTruth) observe(n storage.TxNum, ins storage.InputsRecord, outs storage.OutputsRecord, entityOf map[storage.AddrID]int32) {
+// addresses entityOf maps to owners, and returns the outputs paid to the
+// inputs' owner, whether the transaction is scored or not (a transfer
+// between one owner's addresses pays no one else).
+func (c *changeTruth) observe(n storage.TxNum, ins storage.InputsRecord, outs storage.OutputsRecord, entityOf map[storage.AddrID]int32) []storage.AddrID {
 	if len(ins) == 0 {
-		return
+		return nil
 	}
 	owner, ok := entityOf[ins[0].AddrID]
 	if !ok {
-		return
+		return nil
 	}
 	for _, in := range ins[1:] {
 		if e, ok := entityOf[in.AddrID]; !ok || e != owner {
-			return
+			return nil
 		}
 	}
 	var ch []storage.AddrID
@@ -62,10 +64,11 @@ func (c *changeTruth) observe(n storage.TxNum, ins storage.InputsRecord, outs st
 		}
 	}
 	if spendable < 2 || other == 0 || len(ch) == 0 {
-		return
+		return ch
 	}
 	c.txs[n] = ch
 	c.total += len(ch)
+	return ch
 }
 
 // changeTally counts one detector's picks.
