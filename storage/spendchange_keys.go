@@ -89,10 +89,13 @@ const (
 	SpendDiffer SpendState = 3
 )
 
-// SpendPlanOutput is one output of a SpendPlan.
+// SpendPlanOutput is one output of a SpendPlan. Fresh tells whether the
+// address appeared in the chain for the first time in the planned
+// transaction: only such an output can be taken for change.
 type SpendPlanOutput struct {
 	Addr  AddrID
 	State SpendState
+	Fresh bool
 }
 
 // SpendPlan is what the change-spend rule keeps about a transaction whose
@@ -101,7 +104,7 @@ type SpendPlanOutput struct {
 // state of each output.
 //
 // Layout: fingerprint uvarint | input addrID uvarint | count uvarint, then
-// per output: state u8 | addrID uvarint.
+// per output: state u8 | fresh u8 | addrID uvarint.
 type SpendPlan struct {
 	Fingerprint uint64
 	Input       AddrID
@@ -114,7 +117,11 @@ func (p *SpendPlan) Encode(dst []byte) []byte {
 	dst = binary.AppendUvarint(dst, uint64(p.Input))
 	dst = binary.AppendUvarint(dst, uint64(len(p.Outs)))
 	for _, o := range p.Outs {
-		dst = append(dst, byte(o.State))
+		fresh := byte(0)
+		if o.Fresh {
+			fresh = 1
+		}
+		dst = append(dst, byte(o.State), fresh)
 		dst = binary.AppendUvarint(dst, uint64(o.Addr))
 	}
 	return dst
@@ -126,15 +133,17 @@ func DecodeSpendPlan(b []byte) (SpendPlan, error) {
 	var p SpendPlan
 	p.Fingerprint = r.uvarint()
 	p.Input = AddrID(r.uvarint())
-	n := r.count(2)
+	n := r.count(3)
 	if n > 0 {
 		p.Outs = make([]SpendPlanOutput, n)
 	}
 	for i := range p.Outs {
 		p.Outs[i].State = SpendState(r.u8())
-		if p.Outs[i].State > SpendDiffer {
+		fresh := r.u8()
+		if p.Outs[i].State > SpendDiffer || fresh > 1 {
 			r.fail()
 		}
+		p.Outs[i].Fresh = fresh == 1
 		p.Outs[i].Addr = AddrID(r.uvarint())
 	}
 	return p, r.done()

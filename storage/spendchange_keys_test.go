@@ -41,7 +41,7 @@ func TestSpendPlanKeysRoundTrip(t *testing.T) {
 
 func TestSpendPlanRoundTrip(t *testing.T) {
 	tests := []SpendPlan{
-		{Fingerprint: 2<<2 | 3, Input: 12, Outs: []SpendPlanOutput{{Addr: 40, State: SpendUnspent}, {Addr: 41, State: SpendSame}, {State: SpendIgnored}}},
+		{Fingerprint: 2<<2 | 3, Input: 12, Outs: []SpendPlanOutput{{Addr: 40, State: SpendUnspent}, {Addr: 41, State: SpendSame, Fresh: true}, {State: SpendIgnored}}},
 		{Fingerprint: 0, Input: 1, Outs: []SpendPlanOutput{{Addr: 1 << 33, State: SpendDiffer}}},
 		{Input: 5},
 	}
@@ -60,8 +60,11 @@ func TestSpendPlanRoundTrip(t *testing.T) {
 			t.Fatal("a plan with a trailing byte decoded")
 		}
 	}
-	if _, err := DecodeSpendPlan([]byte{0, 1, 1, 4, 9}); err == nil {
+	if _, err := DecodeSpendPlan([]byte{0, 1, 1, 4, 0, 9}); err == nil {
 		t.Fatal("a plan with an unknown spend state decoded")
+	}
+	if _, err := DecodeSpendPlan([]byte{0, 1, 1, 1, 2, 9}); err == nil {
+		t.Fatal("a plan with a fresh flag of 2 decoded")
 	}
 }
 

@@ -83,7 +83,7 @@ func (e *engine) applyTx(tx *heuristics.Tx, eq []storage.AddrID, keys []link, fp
 		}
 		if e.set.Has(ChangeSpend) {
 			var err error
-			if e.links, err = spendChange(e.st, tx, fp, mixed, e.links); err != nil {
+			if e.links, err = spendChange(e.st, tx, fp, kinds != 0, e.links); err != nil {
 				return res, err
 			}
 		}

@@ -173,7 +173,7 @@ func scoreChange(ctx context.Context, db *storage.DB, gen uint32, set *Set, c *c
 		}
 		err = forEachTx(cb, noClass, func(tx *heuristics.Tx, _ []storage.AddrID) error {
 			var err error
-			links, err = spendChange(m, tx, fps[tx.Num-cb.Block.FirstTxNum], kinds[tx.Num]&set.Veto != 0, links[:0])
+			links, err = spendChange(m, tx, fps[tx.Num-cb.Block.FirstTxNum], kinds[tx.Num] != 0, links[:0])
 			for _, l := range links {
 				spend.pick(c, l.ev.TxNum, l.b)
 			}

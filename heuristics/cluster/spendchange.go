@@ -89,10 +89,17 @@ type plans interface {
 // completes, then plans tx itself if it is a candidate. A transaction's
 // change is the output spent by a transaction with its own wallet
 // fingerprint, once every other output with an address is spent by
-// transactions with another fingerprint; a CoinJoin spending a planned
-// output cancels the plan, and CoinJoins are never planned. fp is tx's
-// fingerprint and mixed tells whether tx is a CoinJoin the set vetoes.
-func spendChange(ps plans, tx *heuristics.Tx, fp uint64, mixed bool, out []link) ([]link, error) {
+// transactions with another fingerprint, provided the change pays an
+// address first seen in the transaction (wallets send change to new
+// addresses; a reused address is more likely a service's deposit address,
+// and change back to an input address needs no rule). A spend by a
+// transaction any CoinJoin detector flags cancels the plan, and such
+// transactions are never planned: a CoinJoin or Whirlpool Tx0 is built by
+// the coordinator's client, not the wallet, so its fingerprint says
+// nothing of the owner (a wallet sending its change into a Tx0 would make
+// a payee spending with the wallet's fingerprint look like the change).
+// fp is tx's fingerprint and coinJoin whether a detector flags tx.
+func spendChange(ps plans, tx *heuristics.Tx, fp uint64, coinJoin bool, out []link) ([]link, error) {
 	if tx.Coinbase {
 		return out, nil
 	}
@@ -104,7 +111,7 @@ func spendChange(ps plans, tx *heuristics.Tx, fp uint64, mixed bool, out []link)
 		if !ok {
 			continue
 		}
-		if mixed {
+		if coinJoin {
 			if err := ps.deletePlan(in.PrevTx); err != nil {
 				return out, err
 			}
@@ -129,19 +136,19 @@ func spendChange(ps plans, tx *heuristics.Tx, fp uint64, mixed bool, out []link)
 		if err := ps.deletePlan(in.PrevTx); err != nil {
 			return out, err
 		}
-		if change >= 0 && p.Outs[change].Addr != p.Input {
+		if change >= 0 && p.Outs[change].Fresh && p.Outs[change].Addr != p.Input {
 			out = append(out, link{a: p.Input, b: p.Outs[change].Addr, ev: storage.Evidence{
 				TxNum: in.PrevTx, Rule: uint8(ChangeSpend), Confidence: ConfidenceChangeSpend, Spender: tx.Num}})
 		}
 	}
-	if mixed || len(tx.Ins) == 0 || tx.Ins[0].Addr == 0 {
+	if coinJoin || len(tx.Ins) == 0 || tx.Ins[0].Addr == 0 {
 		return out, nil
 	}
 	p := storage.SpendPlan{Fingerprint: fp, Input: tx.Ins[0].Addr, Outs: make([]storage.SpendPlanOutput, len(tx.Outs))}
 	spendable := 0
 	for i, o := range tx.Outs {
 		if o.Spendable() {
-			p.Outs[i] = storage.SpendPlanOutput{Addr: o.Addr, State: storage.SpendUnspent}
+			p.Outs[i] = storage.SpendPlanOutput{Addr: o.Addr, State: storage.SpendUnspent, Fresh: o.Addr >= tx.FreshFrom}
 			spendable++
 		}
 	}
