@@ -270,3 +270,35 @@ func TestWhyNamesTheSpender(t *testing.T) {
 		t.Fatalf("why step %+v, want the spender %s", s, chainhash.Hash(sp.Txid))
 	}
 }
+
+// TestChangeSpendGuarded checks that the super-cluster guard refuses and
+// reports change-spend/1 merges like any other.
+func TestChangeSpendGuarded(t *testing.T) {
+	w := simWorld(t)
+	set, err := NewSet(Config{Heuristics: []string{"multi-input/1", "change-spend/1"}, MaxClusterSize: 5, RefuseOversize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t)
+	runIndexFrom(t, db, &memSource{blocks: w.blocks}, set, indexer.Config{})
+	guarded := 0
+	if err := db.ClusterTxs(1, func(n storage.TxNum, h storage.TxHeuristics) bool {
+		for _, g := range h.Guards {
+			if Rule(g.Rule) == ChangeSpend && g.Refused && g.SizeA+g.SizeB > 5 {
+				guarded++
+			}
+		}
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if guarded == 0 {
+		t.Fatal("the guard refused no change-spend/1 merge")
+	}
+	st, _ := db.State()
+	for a := storage.AddrID(1); a < st.NextAddrID; a++ {
+		if s, ok, _ := db.ClusterStats(1, a); ok && s.Size > 5 {
+			t.Fatalf("cluster %d has %d addresses, past the refused bound 5", a, s.Size)
+		}
+	}
+}
