@@ -6,12 +6,14 @@ import (
 )
 
 // Input is one input of a Tx: the address, script class and value of the
-// output it spends, and the transaction that created that output.
+// output it spends, and the outpoint (transaction and output) it spends.
 type Input struct {
 	Addr   storage.AddrID
 	Class  bitcoin.ScriptClass
 	Value  uint64
 	PrevTx storage.TxNum
+	// PrevVout is the output of PrevTx the input spends.
+	PrevVout uint32
 }
 
 // Output is one output of a Tx. Addr is 0 for outputs without an address

@@ -21,7 +21,7 @@ const (
 
 // clusterTags are the tags of the tables whose keys start with a
 // generation.
-var clusterTags = [...]byte{tagClusterOf, tagClusterMember, tagClusterStats, tagClusterLink, tagClusterUndo, tagClusterTx}
+var clusterTags = [...]byte{tagClusterOf, tagClusterMember, tagClusterStats, tagClusterLink, tagClusterUndo, tagClusterTx, tagSpendPlan, tagSpendPlanUndo}
 
 func appendGen(dst []byte, tag byte, gen uint32) []byte {
 	return binary.BigEndian.AppendUint32(append(dst, tag), gen)

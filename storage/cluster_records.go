@@ -98,22 +98,35 @@ func decodeClusterStats(r *recordReader) ClusterStats {
 // Evidence is the value of a cluster link row: why two clusters were
 // merged.
 //
-// Layout: txNum uvarint | rule u8 | confidence u8.
+// Layout: txNum uvarint | rule u8 | confidence u8 [| spender uvarint].
+// The spender is present only when it is not 0.
 type Evidence struct {
 	TxNum      TxNum // the transaction whose heuristic linked the two addresses
 	Rule       uint8 // the heuristic, as heuristics/cluster.Rule
 	Confidence uint8 // percent
+	// Spender, when not 0, is the transaction whose spending of TxNum's
+	// outputs decided the link (change-spend/1).
+	Spender TxNum
 }
 
 // Encode appends the record to dst.
 func (e Evidence) Encode(dst []byte) []byte {
-	return append(binary.AppendUvarint(dst, uint64(e.TxNum)), e.Rule, e.Confidence)
+	dst = append(binary.AppendUvarint(dst, uint64(e.TxNum)), e.Rule, e.Confidence)
+	if e.Spender != 0 {
+		dst = binary.AppendUvarint(dst, uint64(e.Spender))
+	}
+	return dst
 }
 
 // DecodeEvidence decodes a cluster link value.
 func DecodeEvidence(b []byte) (Evidence, error) {
 	r := recordReader{table: "cluster link", b: b}
 	e := Evidence{TxNum: TxNum(r.uvarint()), Rule: r.u8(), Confidence: r.u8()}
+	if r.err == nil && r.off < len(r.b) {
+		if e.Spender = TxNum(r.uvarint()); r.err == nil && e.Spender == 0 {
+			r.fail()
+		}
+	}
 	return e, r.done()
 }
 

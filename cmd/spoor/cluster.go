@@ -114,16 +114,16 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 		}
 		defer db.Close()
 		start := time.Now()
-		// key-equivalence/1 reads input scripts from the chain source.
+		// key-equivalence/1 and change-spend/1 read the chain source's blocks.
 		var src cluster.BlockReader
-		if set.Has(cluster.KeyEquivalence) {
+		if set.NeedsBlocks() {
 			net, err := bitcoin.LookupNetwork(strings.TrimPrefix(db.Chain(), "bitcoin/"))
 			if err != nil {
 				return err
 			}
 			s, closeSrc, _, err := openBitcoinSource(ctx, cfg, net)
 			if err != nil {
-				return fmt.Errorf("key-equivalence/1 reads the blocks' input scripts: %w", err)
+				return fmt.Errorf("key-equivalence/1 reads the blocks' input scripts and change-spend/1 their wallet fingerprints: %w", err)
 			}
 			defer closeSrc()
 			src = s
@@ -202,7 +202,11 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 			fmt.Fprintf(c.stdout, "%s and %s are both in cluster %s, linked by %d merges:\n", w.Address1, w.Address2, w.Cluster, len(w.Steps))
 			tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 			for i, s := range w.Steps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\ttx %s\theight %d\t%s\tconfidence %d\n", i+1, s.From, s.To, s.Txid, s.Height, s.Rule, s.Confidence)
+				spender := ""
+				if s.SpenderTxid != "" {
+					spender = fmt.Sprintf("\tspent by tx %s height %d", s.SpenderTxid, s.SpenderHeight)
+				}
+				fmt.Fprintf(tw, "%d\t%s\t%s\ttx %s\theight %d\t%s\tconfidence %d%s\n", i+1, s.From, s.To, s.Txid, s.Height, s.Rule, s.Confidence, spender)
 			}
 			return tw.Flush()
 		})
@@ -214,7 +218,12 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 	var evalJSON bool
 	evc.Flag("json", "Print JSON.").BoolVar(&evalJSON)
 	evc.Flag("network", netFlag).StringVar(&network)
+	var evalBlocks []string
+	evc.Flag("blocks", "The blk files the index was built from: change-spend/1 is then scored as a change detector too (it reads the wallet fingerprints from the blocks).").StringsVar(&evalBlocks)
 	cmds[evc.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if len(evalBlocks) > 0 {
+			cfg.Bitcoin.Blocks = evalBlocks
+		}
 		f, err := os.Open(*truthPath)
 		if err != nil {
 			return err
@@ -225,7 +234,16 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 			return err
 		}
 		return c.withClusters(cfg, network, func(v *cluster.Views) error {
-			rep, err := cluster.Evaluate(v.DB, v.Net, truth)
+			var src cluster.BlockReader
+			if len(cfg.Bitcoin.Blocks) > 0 {
+				s, closeSrc, _, err := openBitcoinSource(ctx, cfg, v.Net)
+				if err != nil {
+					return fmt.Errorf("eval clusters --blocks: %w", err)
+				}
+				defer closeSrc()
+				src = s
+			}
+			rep, err := cluster.EvaluateFrom(ctx, v.DB, v.Net, truth, src)
 			if err != nil {
 				return err
 			}
@@ -239,7 +257,8 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 				name string
 				s    cluster.PairScore
 			}{{"all addresses", rep.All}, {"co-spent addresses", rep.CoSpent},
-				{"bound: all", rep.Bound}, {"bound: co-spent", rep.BoundCoSpent}} {
+				{"bound: all", rep.Bound}, {"bound: co-spent", rep.BoundCoSpent},
+				{"bound with every true change joined: all", rep.ChangeBound}, {"bound with every true change joined: co-spent", rep.ChangeBoundCoSpent}} {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.4f\t%.4f\n", p.name, p.s.Addresses, p.s.TruePairs, p.s.PredictedPairs, p.s.CorrectPairs, p.s.Precision, p.s.Recall)
 			}
 			fmt.Fprintln(tw, "detector\ttruth\tdetected\tcorrect\tprecision\trecall")
@@ -248,6 +267,10 @@ func (c *cli) registerCluster(cmds map[string]func(context.Context, Config) erro
 				s    cluster.DetectorScore
 			}{{"coinjoin", rep.CoinJoin}, {"whirlpool tx0", rep.Tx0}} {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4f\t%.4f\n", d.name, d.s.Truth, d.s.Detected, d.s.Correct, d.s.Precision, d.s.Recall)
+			}
+			fmt.Fprintln(tw, "change detector\ttrue change outputs\tdetected\tcorrect\tprecision\trecall")
+			for _, d := range rep.Change {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.4f\t%.4f\n", d.Rule, d.Truth, d.Detected, d.Correct, d.Precision, d.Recall)
 			}
 			if err := tw.Flush(); err != nil {
 				return err

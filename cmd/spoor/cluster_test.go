@@ -242,3 +242,41 @@ func TestClusterBuildKeyEquivalence(t *testing.T) {
 		t.Fatalf("build with key-equivalence/1: exit %d: %s %s", code, out, errs)
 	}
 }
+
+// TestClusterBuildChangeSpend rebuilds the clustering with change-spend/1,
+// which needs the blocks for the wallet fingerprints, and scores it with
+// eval clusters --blocks.
+func TestClusterBuildChangeSpend(t *testing.T) {
+	blocks, data := clusterWorld(t)
+	dir := t.TempDir()
+	noSource, withSource := filepath.Join(dir, "nosource.yaml"), filepath.Join(dir, "source.yaml")
+	set := "cluster:\n  heuristics: [address-equivalence/1, multi-input/1, change-spend/1]\n"
+	if err := os.WriteFile(noSource, []byte(set), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(withSource, []byte(set+"bitcoin:\n  blocks: [\""+blocks+"\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if code, _, errs := runCLI(t, "cluster", "build", "--datadir", data); code != 0 {
+			t.Fatalf("rebuild with the default set: %s", errs)
+		}
+	}()
+	if code, _, errs := runCLI(t, "--config", noSource, "cluster", "build", "--datadir", data); code != 1 || !strings.Contains(errs, "change-spend/1 their wallet fingerprints") {
+		t.Fatalf("build with change-spend/1 and no source: exit %d: %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "--config", withSource, "cluster", "build", "--datadir", data, "--finality", "20")
+	if code != 0 || !strings.Contains(out, "change-spend/1") || !strings.Contains(out, "block by block") {
+		t.Fatalf("build with change-spend/1: exit %d: %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "eval", "clusters", "--truth", filepath.Join(blocks, "truth.jsonl"), "--datadir", data, "--blocks", blocks, "--json")
+	var rep cluster.Report
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("eval: %d %s %s", code, out, errs)
+	}
+	last := rep.Change[len(rep.Change)-1]
+	if last.Rule != "change-spend/1" || last.Correct == 0 || last.Precision < 0.99 || rep.CoSpent.Precision < 0.995 ||
+		rep.CoSpent.Recall <= rep.BoundCoSpent.Recall || rep.ChangeBoundCoSpent.Recall <= rep.CoSpent.Recall {
+		t.Fatalf("eval with change-spend/1: %+v", rep)
+	}
+}

@@ -36,10 +36,10 @@ func Build(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int32, 
 func BuildFrom(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int32, batchBytes int, src BlockReader) (BuildSummary, error) {
 	sum := BuildSummary{Height: to}
 	var keys *keyFinder
+	if set.NeedsBlocks() && src == nil {
+		return sum, errNoBlocks
+	}
 	if set.Has(KeyEquivalence) {
-		if src == nil {
-			return sum, errNoBlocks
-		}
 		keys = &keyFinder{src: src, db: db}
 	}
 	if batchBytes <= 0 {
@@ -96,13 +96,23 @@ func BuildFrom(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int
 				return sum, err
 			}
 		}
+		var fps []uint64
+		if set.Has(ChangeSpend) {
+			if fps, err = blockFingerprints(ctx, src, cb); err != nil {
+				return sum, err
+			}
+		}
 		err = forEachTx(cb, classOf, func(tx *heuristics.Tx, eq []storage.AddrID) error {
 			before := len(m.edges)
 			var kl []link
 			if keyLinks != nil {
 				kl = keyLinks[tx.Num-cb.Block.FirstTxNum]
 			}
-			r, err := eng.applyTx(tx, eq, kl)
+			var fp uint64
+			if fps != nil {
+				fp = fps[tx.Num-cb.Block.FirstTxNum]
+			}
+			r, err := eng.applyTx(tx, eq, kl, fp)
 			if err != nil {
 				return fmt.Errorf("height %d: %w", h, err)
 			}
@@ -161,6 +171,13 @@ func BuildFrom(ctx context.Context, db *storage.DB, gen uint32, set *Set, to int
 	}
 	for i := range results {
 		b.PutClusterTx(gen, results[i].n, &results[i].r)
+		if err := flush(false); err != nil {
+			return sum, err
+		}
+	}
+	// The plans still waiting for spends go on in the index.
+	for n, p := range m.pending {
+		b.PutSpendPlan(gen, n, &p)
 		if err := flush(false); err != nil {
 			return sum, err
 		}

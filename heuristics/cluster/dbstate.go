@@ -28,10 +28,20 @@ type dbState struct {
 	stats   map[storage.AddrID]*statsEntry
 	added   map[storage.AddrID][]storage.AddrID // members added to a cluster
 	classes map[storage.AddrID]bitcoin.ScriptClass
+	plans   map[storage.TxNum]*planEntry // change-spend/1 plans, absent ones too
 
 	// The current block.
 	undo    storage.ClusterUndo
 	touched map[storage.AddrID]bool // clusters whose stats are in undo
+	// planUndo are the plans the block changed, as they were before it.
+	planUndo map[storage.TxNum]planEntry
+}
+
+// planEntry is a change-spend/1 plan as the overlay knows it; exists is
+// false for a transaction without one.
+type planEntry struct {
+	exists bool
+	p      storage.SpendPlan
 }
 
 func newDBState(db *storage.DB, gen uint32) *dbState {
@@ -49,7 +59,7 @@ const maxCached = 4 << 20
 // as a cache, except the members added to clusters, which a scan of the
 // database now returns too. A cache grown past maxCached is dropped.
 func (s *dbState) committed() {
-	if len(s.of)+len(s.stats)+len(s.classes) > maxCached {
+	if len(s.of)+len(s.stats)+len(s.classes)+len(s.plans) > maxCached {
 		s.reset()
 		return
 	}
@@ -62,6 +72,7 @@ func (s *dbState) reset() {
 	s.stats = map[storage.AddrID]*statsEntry{}
 	s.added = map[storage.AddrID][]storage.AddrID{}
 	s.classes = map[storage.AddrID]bitcoin.ScriptClass{}
+	s.plans = map[storage.TxNum]*planEntry{}
 }
 
 // begin starts a block written into b.
@@ -69,6 +80,7 @@ func (s *dbState) begin(b *storage.Batch) {
 	s.b = b
 	s.undo = storage.ClusterUndo{}
 	s.touched = map[storage.AddrID]bool{}
+	s.planUndo = map[storage.TxNum]planEntry{}
 }
 
 // end writes the stats the block changed and its undo record.
@@ -83,6 +95,18 @@ func (s *dbState) end(height uint32) {
 		}
 	}
 	s.b.PutClusterUndo(s.gen, height, &s.undo)
+	for n, before := range s.planUndo {
+		if e := s.plans[n]; e.exists {
+			s.b.PutSpendPlan(s.gen, n, &e.p)
+		} else {
+			s.b.DeleteSpendPlan(s.gen, n)
+		}
+		if before.exists {
+			s.b.PutSpendPlanUndo(s.gen, height, n, &before.p)
+		} else {
+			s.b.PutSpendPlanUndo(s.gen, height, n, nil)
+		}
+	}
 	s.b = nil
 }
 
@@ -237,3 +261,46 @@ func (s *dbState) classOf(a storage.AddrID) (bitcoin.ScriptClass, error) {
 	s.classes[a] = c
 	return c, nil
 }
+
+func (s *dbState) planEntry(n storage.TxNum) (*planEntry, error) {
+	if e, ok := s.plans[n]; ok {
+		return e, nil
+	}
+	p, ok, err := s.db.SpendPlan(s.gen, n)
+	if err != nil {
+		return nil, err
+	}
+	e := &planEntry{exists: ok, p: p}
+	s.plans[n] = e
+	return e, nil
+}
+
+func (s *dbState) plan(n storage.TxNum) (storage.SpendPlan, bool, error) {
+	e, err := s.planEntry(n)
+	if err != nil {
+		return storage.SpendPlan{}, false, err
+	}
+	return e.p, e.exists, nil
+}
+
+// setPlan replaces the plan of n, saving the plan from before the block
+// for its undo rows the first time in a block.
+func (s *dbState) setPlan(n storage.TxNum, p *storage.SpendPlan) error {
+	e, err := s.planEntry(n)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.planUndo[n]; !ok {
+		s.planUndo[n] = *e
+	}
+	if p == nil {
+		*e = planEntry{}
+	} else {
+		*e = planEntry{exists: true, p: *p}
+	}
+	return nil
+}
+
+func (s *dbState) putPlan(n storage.TxNum, p *storage.SpendPlan) error { return s.setPlan(n, p) }
+
+func (s *dbState) deletePlan(n storage.TxNum) error { return s.setPlan(n, nil) }

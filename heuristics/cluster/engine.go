@@ -20,6 +20,8 @@ type state interface {
 	// flow adds an output paid to (in false) or an input spending (in
 	// true) address a to the totals of its cluster.
 	flow(a storage.AddrID, value uint64, height uint32, in bool) error
+	// plans keeps the plans of change-spend/1.
+	plans
 }
 
 // link is a reason to join the clusters of two addresses.
@@ -36,9 +38,10 @@ type engine struct {
 }
 
 // applyTx applies the set to one transaction, given the P2PK keys first
-// numbered in it with their P2PKH forms and the key-equivalence links of
-// its inputs, and returns what the heuristics found in it.
-func (e *engine) applyTx(tx *heuristics.Tx, eq []storage.AddrID, keys []link) (storage.TxHeuristics, error) {
+// numbered in it with their P2PKH forms, the key-equivalence links of its
+// inputs and its wallet fingerprint (for change-spend/1), and returns what
+// the heuristics found in it.
+func (e *engine) applyTx(tx *heuristics.Tx, eq []storage.AddrID, keys []link, fp uint64) (storage.TxHeuristics, error) {
 	var res storage.TxHeuristics
 	for i := range tx.Outs {
 		o := &tx.Outs[i]
@@ -77,6 +80,12 @@ func (e *engine) applyTx(tx *heuristics.Tx, eq []storage.AddrID, keys []link) (s
 		}
 		if changeLink != nil {
 			e.links = append(e.links, *changeLink)
+		}
+		if e.set.Has(ChangeSpend) {
+			var err error
+			if e.links, err = spendChange(e.st, tx, fp, kinds != 0, e.links); err != nil {
+				return res, err
+			}
 		}
 	}
 	if e.set.Has(Equivalence) {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,13 +143,30 @@ type Report struct {
 	// the most multi-input alone can reach, on all and co-spent addresses.
 	Bound        PairScore `json:"bound_all"`
 	BoundCoSpent PairScore `json:"bound_co_spent"`
-	Missing      int       `json:"missing_addresses"` // truth addresses not in the index
+	// ChangeBound scores the bound with, besides, every output paid to the
+	// owner of its transaction's inputs joined with them (true change,
+	// and transfers between one owner's addresses): the most change
+	// detection added to multi-input can reach.
+	ChangeBound        PairScore `json:"change_bound_all"`
+	ChangeBoundCoSpent PairScore `json:"change_bound_co_spent"`
+	// Change scores the change detectors against the truth's change
+	// outputs (see changeTruth); change-spend/1 only when the evaluation
+	// was given the chain source.
+	Change  []ChangeScore `json:"change"`
+	Missing int           `json:"missing_addresses"` // truth addresses not in the index
 }
 
 // Evaluate scores the active clustering of db against truth. Pair counts
 // come from the (cluster, owner) contingency table, so memory grows with
 // the addresses, not with the pairs.
 func Evaluate(db *storage.DB, net bitcoin.Network, truth *Truth) (*Report, error) {
+	return EvaluateFrom(context.Background(), db, net, truth, nil)
+}
+
+// EvaluateFrom is Evaluate with the chain source src the index was built
+// from, with which change-spend/1 is scored as a change detector too
+// whatever the active set; src may be nil.
+func EvaluateFrom(ctx context.Context, db *storage.DB, net bitcoin.Network, truth *Truth, src BlockReader) (*Report, error) {
 	gen, set, err := Active(db)
 	if err != nil {
 		return nil, err
@@ -229,6 +247,8 @@ func Evaluate(db *storage.DB, net bitcoin.Network, truth *Truth) (*Report, error
 	if err != nil {
 		return nil, err
 	}
+	ct := &changeTruth{txs: map[storage.TxNum][]storage.AddrID{}}
+	withChange := map[storage.AddrID]storage.AddrID{} // the bound with every true change output joined
 	for n := storage.TxNum(0); n < st.NextTxNum; n++ {
 		if _, cj := truthCJ[n]; cj {
 			continue
@@ -236,6 +256,22 @@ func Evaluate(db *storage.DB, net bitcoin.Network, truth *Truth) (*Report, error
 		ins, err := db.Inputs(n)
 		if err != nil {
 			return nil, err
+		}
+		if len(ins) > 0 && ins[0].AddrID != 0 {
+			if _, ok := entityOf[ins[0].AddrID]; ok {
+				outs, err := db.Outputs(n)
+				if err != nil {
+					return nil, err
+				}
+				for _, a := range ct.observe(n, ins, outs, entityOf) {
+					ufUnion(withChange, ins[0].AddrID, a)
+				}
+			}
+			for _, in := range ins[1:] {
+				if in.AddrID != 0 {
+					ufUnion(withChange, ins[0].AddrID, in.AddrID)
+				}
+			}
 		}
 		if len(ins) < 2 {
 			continue
@@ -295,7 +331,34 @@ func Evaluate(db *storage.DB, net bitcoin.Network, truth *Truth) (*Report, error
 	if rep.Bound, rep.BoundCoSpent, err = score(func(a storage.AddrID) (storage.AddrID, error) { return root(a), nil }); err != nil {
 		return nil, err
 	}
+	if rep.ChangeBound, rep.ChangeBoundCoSpent, err = score(func(a storage.AddrID) (storage.AddrID, error) { return ufRoot(withChange, a), nil }); err != nil {
+		return nil, err
+	}
+	if rep.Change, err = scoreChange(ctx, db, gen, set, ct, src); err != nil {
+		return nil, err
+	}
 	return rep, nil
+}
+
+// ufRoot returns the root of a in the union-find parent, halving the path.
+func ufRoot(parent map[storage.AddrID]storage.AddrID, a storage.AddrID) storage.AddrID {
+	for {
+		p, ok := parent[a]
+		if !ok || p == a {
+			return a
+		}
+		if gp, ok := parent[p]; ok {
+			parent[a] = gp
+		}
+		a = p
+	}
+}
+
+// ufUnion joins the sets of a and b in the union-find parent.
+func ufUnion(parent map[storage.AddrID]storage.AddrID, a, b storage.AddrID) {
+	if ra, rb := ufRoot(parent, a), ufRoot(parent, b); ra != rb {
+		parent[ra] = rb
+	}
 }
 
 func pairs(n uint64) uint64 { return n * (n - 1) / 2 }

@@ -135,7 +135,7 @@ func Rebuild(ctx context.Context, db *storage.DB, set *Set, finality int32, log 
 // nil for other sets.
 func RebuildFrom(ctx context.Context, db *storage.DB, set *Set, finality int32, src BlockReader, log *slog.Logger) (RebuildSummary, error) {
 	var sum RebuildSummary
-	if set.Has(KeyEquivalence) && src == nil {
+	if set.NeedsBlocks() && src == nil {
 		return sum, errNoBlocks
 	}
 	prev, hasPrev, err := db.ActiveGeneration()

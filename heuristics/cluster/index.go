@@ -31,14 +31,15 @@ type Index struct {
 	undone bool
 	// keys and ctx read the chain source for key-equivalence/1.
 	keys *keyFinder
+	src  BlockReader
 	ctx  context.Context
 }
 
 // ReadBlocksFrom gives the index the chain source its blocks come from,
-// which a set with key-equivalence/1 needs to read input scripts; ctx
-// bounds the reads.
+// which a set with key-equivalence/1 needs to read input scripts and one
+// with change-spend/1 to read wallet fingerprints; ctx bounds the reads.
 func (x *Index) ReadBlocksFrom(ctx context.Context, src BlockReader) {
-	x.ctx = ctx
+	x.ctx, x.src = ctx, src
 	x.keys = &keyFinder{src: src, db: x.db, recent: map[string]storage.AddrID{}}
 }
 
@@ -100,13 +101,27 @@ func (x *Index) ConnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) erro
 			return err
 		}
 	}
+	var fps []uint64
+	if x.set.Has(ChangeSpend) {
+		if x.src == nil {
+			return errNoBlocks
+		}
+		var err error
+		if fps, err = blockFingerprints(x.ctx, x.src, blk); err != nil {
+			return err
+		}
+	}
 	x.st.begin(b)
 	err := forEachTx(blk, x.st.classOf, func(tx *heuristics.Tx, eq []storage.AddrID) error {
 		var kl []link
 		if keyLinks != nil {
 			kl = keyLinks[tx.Num-blk.Block.FirstTxNum]
 		}
-		res, err := x.eng.applyTx(tx, eq, kl)
+		var fp uint64
+		if fps != nil {
+			fp = fps[tx.Num-blk.Block.FirstTxNum]
+		}
+		res, err := x.eng.applyTx(tx, eq, kl, fp)
 		if err != nil {
 			return err
 		}
@@ -161,6 +176,22 @@ func (x *Index) DisconnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) e
 	}
 	b.DeleteClusterTxs(x.gen, blk.Block.FirstTxNum, blk.Block.FirstTxNum+storage.TxNum(blk.Block.NumTx))
 	b.DeleteClusterUndo(x.gen, blk.Height)
+	if x.set.Has(ChangeSpend) {
+		err := x.db.SpendPlanUndos(x.gen, blk.Height, func(n storage.TxNum, before storage.SpendPlan, had bool) error {
+			if had {
+				b.PutSpendPlan(x.gen, n, &before)
+			} else {
+				b.DeleteSpendPlan(x.gen, n)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("cluster generation %d: undo the spend plans of height %d: %w", x.gen, blk.Height, err)
+		}
+		if err := b.DeleteSpendPlanUndos(x.gen, blk.Height); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -177,7 +208,7 @@ func forEachTx(blk *indexer.ConnectedBlock, classOf func(storage.AddrID) (bitcoi
 		tx = heuristics.Tx{Num: ct.TxNum, Height: blk.Height, Coinbase: ct.Tx.Flags&storage.TxCoinbase != 0, FreshFrom: fresh,
 			Ins: slices.Grow(tx.Ins[:0], len(ct.Inputs)), Outs: slices.Grow(tx.Outs[:0], len(ct.Outputs))}
 		for _, in := range ct.Inputs {
-			v := heuristics.Input{Addr: in.AddrID, Value: in.Value, PrevTx: in.PrevTxNum}
+			v := heuristics.Input{Addr: in.AddrID, Value: in.Value, PrevTx: in.PrevTxNum, PrevVout: in.PrevVout}
 			if in.AddrID != 0 {
 				c, err := classOf(in.AddrID)
 				if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/btcsuite/btcd/address/v2"
-	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/indexer"
@@ -21,8 +20,9 @@ type BlockReader interface {
 	ReadBlock(ctx context.Context, height int32) ([]byte, error)
 }
 
-// errNoBlocks reports a set with key-equivalence/1 and no block source.
-var errNoBlocks = errors.New("key-equivalence/1 reads the public keys inputs reveal from the chain source's blocks (the index keeps no input scripts): give the source (--blocks or --rpc) or leave the rule out")
+// errNoBlocks reports a set that reads blocks (Set.NeedsBlocks) and no
+// block source.
+var errNoBlocks = errors.New("key-equivalence/1 and change-spend/1 read the chain source's blocks (the public keys inputs reveal, the wallet fingerprints: the index keeps neither): give the source (--blocks or --rpc) or leave those rules out")
 
 // keyFinder finds, for the blocks of an index, the addresses that are
 // forms of a public key an input reveals. A key hash h has the forms
@@ -71,23 +71,12 @@ func (k *keyFinder) forget() {
 // links returns, for every transaction of blk in order, the links between
 // the address each input spends and the other forms of the key it reveals.
 func (k *keyFinder) links(ctx context.Context, blk *indexer.ConnectedBlock) ([][]link, error) {
-	raw, err := k.src.ReadBlock(ctx, int32(blk.Height))
+	mb, err := sourceBlock(ctx, k.src, blk, KeyEquivalence.String())
 	if err != nil {
-		return nil, fmt.Errorf("key-equivalence/1: read block at height %d from the source: %w", blk.Height, err)
-	}
-	var mb wire.MsgBlock
-	if err := mb.Deserialize(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("key-equivalence/1: decode block at height %d: %w", blk.Height, err)
-	}
-	if h := mb.Header.BlockHash(); h != chainhash.Hash(blk.Block.Hash) {
-		return nil, fmt.Errorf("key-equivalence/1: the source's block at height %d is %s, the index's is %s: the source serves another chain",
-			blk.Height, h, chainhash.Hash(blk.Block.Hash))
-	}
-	if len(mb.Transactions) != len(blk.Txs) {
-		return nil, fmt.Errorf("key-equivalence/1: block %s has %d transactions in the source and %d in the index", blk.Block.Hash, len(mb.Transactions), len(blk.Txs))
+		return nil, err
 	}
 	if k.recent != nil {
-		k.remember(&mb, blk)
+		k.remember(mb, blk)
 	}
 	out := make([][]link, len(blk.Txs))
 	bound := blk.Block.FirstAddrID

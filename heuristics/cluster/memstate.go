@@ -36,11 +36,14 @@ type memState struct {
 	nodes  []ufNode
 	totals []addrTotals
 	edges  []edge
+	// pending are the change-spend/1 plans of transactions with outputs
+	// not yet spent.
+	pending map[storage.TxNum]storage.SpendPlan
 }
 
 // newMemState returns a state for addresses 1..n-1.
 func newMemState(n int) *memState {
-	m := &memState{nodes: make([]ufNode, n), totals: make([]addrTotals, n)}
+	m := &memState{nodes: make([]ufNode, n), totals: make([]addrTotals, n), pending: map[storage.TxNum]storage.SpendPlan{}}
 	for i := range m.nodes {
 		m.nodes[i].parent = uint32(i)
 	}
@@ -149,4 +152,19 @@ func (m *memState) unionFast(a, b uint32) bool {
 	n[rb].parent = ra
 	n[ra].size = sa + sb
 	return true
+}
+
+func (m *memState) plan(n storage.TxNum) (storage.SpendPlan, bool, error) {
+	p, ok := m.pending[n]
+	return p, ok, nil
+}
+
+func (m *memState) putPlan(n storage.TxNum, p *storage.SpendPlan) error {
+	m.pending[n] = *p
+	return nil
+}
+
+func (m *memState) deletePlan(n storage.TxNum) error {
+	delete(m.pending, n)
+	return nil
 }

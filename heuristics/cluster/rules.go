@@ -36,6 +36,14 @@ const (
 	// P2SH-wrapped P2WPKH of its hash, and P2PK of the key (keys.go). It
 	// reads the input scripts and witnesses from the chain source.
 	KeyEquivalence Rule = 4
+	// ChangeSpend joins a transaction's change output with its inputs,
+	// where the change is told by how the outputs are later spent: the
+	// one output spent by a transaction with the creating transaction's
+	// wallet fingerprint while every other output is spent by transactions
+	// with another (spendchange.go). The merge is made in the block of the
+	// spend that decides it. It reads the fingerprints from the chain
+	// source.
+	ChangeSpend Rule = 5
 )
 
 // ruleNames are the versioned names of the rules.
@@ -44,6 +52,7 @@ var ruleNames = map[Rule]string{
 	MultiInput:     "multi-input/1",
 	Change:         change.Name,
 	KeyEquivalence: "key-equivalence/1",
+	ChangeSpend:    "change-spend/1",
 }
 
 // String returns the rule's versioned name.
@@ -95,6 +104,11 @@ type Set struct {
 
 // Has reports whether the set applies rule r.
 func (s *Set) Has(r Rule) bool { return slices.Contains(s.Rules, r) }
+
+// NeedsBlocks reports whether the set reads the chain source's blocks:
+// key-equivalence/1 for input scripts, change-spend/1 for wallet
+// fingerprints.
+func (s *Set) NeedsBlocks() bool { return s.Has(KeyEquivalence) || s.Has(ChangeSpend) }
 
 // Spec returns the set's canonical JSON: the same set always gives the
 // same text, and it is stored with every clustering built with the set.

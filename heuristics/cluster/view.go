@@ -145,6 +145,10 @@ type WhyStep struct {
 	Height     uint32 `json:"height"`
 	Rule       string `json:"rule"`
 	Confidence uint8  `json:"confidence"`
+	// SpenderTxid and SpenderHeight name, for change-spend/1, the
+	// transaction whose spend of Txid's outputs decided the merge.
+	SpenderTxid   string `json:"spender_txid,omitempty"`
+	SpenderHeight uint32 `json:"spender_height,omitempty"`
 }
 
 // Why explains whether a and b share a cluster.
@@ -184,8 +188,16 @@ func (v *Views) Why(a, b string, maxVisit int) (*WhyView, error) {
 		if err != nil {
 			return nil, err
 		}
-		view.Steps = append(view.Steps, WhyStep{From: from, To: to, Txid: chainhash.Hash(tx.Txid).String(), Height: tx.Height,
-			Rule: Rule(s.Rule).String(), Confidence: s.Confidence})
+		step := WhyStep{From: from, To: to, Txid: chainhash.Hash(tx.Txid).String(), Height: tx.Height,
+			Rule: Rule(s.Rule).String(), Confidence: s.Confidence}
+		if s.Spender != 0 {
+			sp, err := v.DB.Tx(s.Spender)
+			if err != nil {
+				return nil, fmt.Errorf("spender %d of tx %s: %w", s.Spender, step.Txid, err)
+			}
+			step.SpenderTxid, step.SpenderHeight = chainhash.Hash(sp.Txid).String(), sp.Height
+		}
+		view.Steps = append(view.Steps, step)
 	}
 	return view, nil
 }
