@@ -244,7 +244,7 @@ func TestPeelFloorInUSD(t *testing.T) {
 			break
 		}
 	}
-	firstDay := time.Unix(first, 0).UTC().Truncate(24 * time.Hour).AddDate(0, 0, -1).Format(time.DateOnly)
+	firstDay := time.Unix(first, 0).UTC().Truncate(24*time.Hour).AddDate(0, 0, -1).Format(time.DateOnly)
 	const floorUSD = 2000
 	write := func(price float64) string {
 		p := filepath.Join(t.TempDir(), "prices.csv")
