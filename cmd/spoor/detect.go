@@ -206,7 +206,11 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		for i, f := range fs {
 			fmt.Fprintf(c.stdout, "%s %s %s%s: %s\n", f.Detector, f.Reason, f.Subject, raised[i], f.Summary)
 			for _, e := range f.Evidence {
-				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), e.Note)
+				usd := ""
+				if e.PriceDay != "" {
+					usd = fmt.Sprintf(" (%.2f USD at the %s price)", e.USD, e.PriceDay)
+				}
+				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC%s %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), usd, e.Note)
 			}
 		}
 		fmt.Fprintf(c.stdout, "%d findings\n", len(fs))
