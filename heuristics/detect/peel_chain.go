@@ -9,6 +9,8 @@ import (
 // larger output (the continuation) is spent by the next hop. A chain of
 // MinHops hops is flagged, and flagged as ending at an exchange when
 // MinPeelsToExchange peels, or its final spend, reach exchange deposits.
+// With a floor (MinInput), a transaction whose largest input is below it
+// is no hop: the floor bounds the money entering a hop, not its outputs.
 type peelChain struct{}
 
 // Name returns the detector's stable name.
