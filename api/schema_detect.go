@@ -106,6 +106,15 @@ func (ds *detectSchema) fields() (graphql.Fields, error) {
 		"address":   field(graphql.String, "The address concerned, if one.", func(s any) any { return nilIfEmpty(s.(detect.Evidence).Address) }),
 		"amountSat": field(nn(long), "The amount concerned, in satoshi.", func(s any) any { return s.(detect.Evidence).Amount }),
 		"note":      field(nn(graphql.String), "What it shows, in words.", func(s any) any { return s.(detect.Evidence).Note }),
+		"usd": field(graphql.Float, "amountSat in USD at priceDay's price, when a price table is configured (detect.prices) and quotes a day on or before the transaction; null otherwise. A threshold given in USD (NAME_usd in the detect config) was compared at this same price.",
+			func(s any) any {
+				if e := s.(detect.Evidence); e.PriceDay != "" {
+					return e.USD
+				}
+				return nil
+			}),
+		"priceDay": field(graphql.String, "The UTC day (YYYY-MM-DD) of the price usd was computed with: the transaction's day, or the nearest earlier day of the price table when it has no price for that day; null when usd is null.",
+			func(s any) any { return nilIfEmpty(s.(detect.Evidence).PriceDay) }),
 	}})
 	meas := graphql.NewObject(graphql.ObjectConfig{Name: "Measure", Description: "A value a rule measured and compared with its thresholds.", Fields: graphql.Fields{
 		"name":  field(nn(graphql.String), "What was measured (the unit is in the name: _sat, _seconds, or a share).", func(s any) any { return s.(measure).name }),

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"github.com/spoorhq/spoor/heuristics/detect"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/internal/simindex"
+	"github.com/spoorhq/spoor/storage"
 	"github.com/spoorhq/spoor/trace"
 )
 
@@ -393,4 +396,108 @@ func TestDetectFieldErrors(t *testing.T) {
 	if code, _ := firstError(execJSON(t, s, viewerCtx(), `{ findings { edges { cursor } } }`, nil)); code != CodeForbidden {
 		t.Fatalf("a viewer reads findings: %s", code)
 	}
+}
+
+// pricedFindings serves the index's stored findings as a run with a
+// price table stored them: the same findings, the evidence priced.
+type pricedFindings struct {
+	*storage.DB
+	values [][]byte // by seq − 1
+}
+
+func (p pricedFindings) ScanFindings(fn func(seq uint32, value []byte) error) error {
+	for i, v := range p.values {
+		if err := fn(uint32(i+1), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p pricedFindings) Finding(seq uint32) ([]byte, error) {
+	if seq == 0 || int(seq) > len(p.values) {
+		return nil, storage.ErrNotFound
+	}
+	return p.values[seq-1], nil
+}
+
+// TestEvidenceInUSD runs detection with a constant price table and serves
+// its findings: every piece of evidence carries its USD value and price
+// day; without a price table both are null.
+func TestEvidenceInUSD(t *testing.T) {
+	x, res, w := detectWorld(t)
+	s, _ := detectSchemaFor(t)
+	q := "detector evidence { amountSat usd priceDay }"
+	for _, f := range pageAll(t, s, "findings", "", q, 10) {
+		for _, e := range f["evidence"].([]any) {
+			if e := e.(map[string]any); e["usd"] != nil || e["priceDay"] != nil {
+				t.Fatalf("evidence %v priced without a price table", e)
+			}
+		}
+	}
+
+	first := time.Unix(w.Txs[0].Time, 0).UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	prices, err := detect.ReadPrices(strings.NewReader(first+",40000\n"), "prices.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	priced, err := detect.Run(context.Background(), w, detect.Config{}.WithPrices(prices), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(priced.Findings) != len(res.Findings) {
+		t.Fatalf("a price table changes the findings: %d, want %d", len(priced.Findings), len(res.Findings))
+	}
+	var values [][]byte
+	for i := range priced.Findings {
+		v, err := detect.EncodeFinding(&priced.Findings[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		values = append(values, v)
+	}
+	alog, err := audit.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alog.Close()
+	own, _, err := trace.LoadLabels(x.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := NewSchema(SchemaOptions{Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		BitcoinArea(Bitcoin{DB: x.DB, Net: x.Net}, x.DB.Chain(), []string{indexer.ChainIndexName, indexer.AddrIndexName}),
+		TraceArea(trace.NewEngine(x.DB, own, x.Namer()), x.DB, own, x.Net, TraceOptions{Exposure: trace.ExposureLimits{MaxHops: 2}}),
+		DetectArea(pricedFindings{x.DB, values}, x.Net, DetectOptions{Audit: alog}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pageAll(t, ps, "findings", "", q, 10)
+	if len(got) != len(res.Findings) {
+		t.Fatalf("served %d findings, want %d", len(got), len(res.Findings))
+	}
+	n := 0
+	for _, f := range got {
+		for _, e := range f["evidence"].([]any) {
+			e := e.(map[string]any)
+			sat, usd := evNum(e["amountSat"]), evNum(e["usd"])
+			if e["priceDay"] != first || math.Abs(usd-sat/1e8*40000) > 1e-6 {
+				t.Fatalf("%s evidence %v: want %v USD on %s", f["detector"], e, sat/1e8*40000, first)
+			}
+			n++
+		}
+	}
+	t.Logf("%d pieces of evidence priced", n)
+}
+
+// evNum returns a served number (a JSON number, or a string for Long).
+func evNum(v any) float64 {
+	var f float64
+	switch v := v.(type) {
+	case json.Number:
+		f, _ = v.Float64()
+	case string:
+		f, _ = strconv.ParseFloat(v, 64)
+	}
+	return f
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/user"
@@ -57,6 +58,10 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	var only []string
 	det.Flag("detector", "Run only this detector (repeatable); deposit sweeps always run first.").StringsVar(&only)
 	var dropInc bool
+	var notify bool
+	notifyWait := 30 * time.Second
+	det.Flag("notify", "Post the alerts this run raises that no earlier run raised (not in the previous batch run, not raised by incremental detection) to the webhooks of detect.webhooks, signed as spoor index signs them.").BoolVar(&notify)
+	det.Flag("notify-wait", "With --notify, how long to wait for the webhooks to acknowledge; events still unacknowledged stay in the outbox, and spoor index delivers them at its next start.").DurationVar(&notifyWait)
 	det.Flag("drop-incremental", "Instead, delete what incremental detection stored (findings, alert versions, its tip; not the webhook outbox), so that the next spoor index runs it again from the first block, for example with another window.").BoolVar(&dropInc)
 	cmds[det.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		db, net, err := c.openDetectDB(cfg, network, false)
@@ -71,6 +76,16 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			fmt.Fprintln(c.stdout, "incremental detection dropped; spoor index with detect.incremental.enabled runs it again from the first block")
 			return nil
 		}
+		var deliver *detect.Deliverer
+		if notify {
+			if len(cfg.Detect.Webhooks) == 0 {
+				return errors.New("detect --notify: no webhooks configured (detect.webhooks in the config file)")
+			}
+			// Before the run: a missing secret fails now, not after it.
+			if deliver, err = detect.NewDeliverer(db, cfg.Detect, os.Getenv, slog.New(slog.DiscardHandler)); err != nil {
+				return fmt.Errorf("config detect: %w", err)
+			}
+		}
 		start := time.Now()
 		w, err := loadWorld(ctx, db, net)
 		if err != nil {
@@ -79,6 +94,22 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		res, err := detect.Run(ctx, w, cfg.Detect, only)
 		if err != nil {
 			return err
+		}
+		var fresh []*detect.Alert
+		if notify {
+			// Queued before the run is stored: a crash in between sends
+			// these alerts again at the next run (receivers drop repeats
+			// by alert id), never loses them.
+			if fresh, err = detect.NewAlerts(db, res); err != nil {
+				return err
+			}
+			var tip uint32
+			if len(w.Txs) > 0 {
+				tip = w.Txs[len(w.Txs)-1].Height
+			}
+			if err := detect.QueueAlerts(db, tip, fresh); err != nil {
+				return err
+			}
 		}
 		if err := detect.Store(db, res); err != nil {
 			return err
@@ -95,6 +126,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 			fmt.Fprintf(c.stdout, "%-20s %d findings\n", n, res.Counts[n])
 		}
 		fmt.Fprintf(c.stdout, "%d findings, %d alerts over %d transactions in %s\n", len(res.Findings), len(res.Alerts), len(w.Txs), time.Since(start).Round(time.Millisecond))
+		if notify {
+			wctx, cancel := context.WithTimeout(ctx, notifyWait)
+			pending, err := deliver.Drain(wctx)
+			cancel()
+			if err != nil {
+				fmt.Fprintf(c.stderr, "warning: webhook delivery: %v\n", err)
+			}
+			fmt.Fprintf(c.stdout, "%d new alerts queued for %d webhook(s)\n", len(fresh), len(cfg.Detect.Webhooks))
+			for i, n := range pending {
+				if n > 0 {
+					fmt.Fprintf(c.stderr, "warning: webhook %s has %d events not acknowledged after %s; they stay in the outbox and spoor index delivers them at its next start\n",
+						cfg.Detect.Webhooks[i].URL, n, notifyWait)
+				}
+			}
+		}
 		return nil
 	}
 
@@ -160,7 +206,11 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		for i, f := range fs {
 			fmt.Fprintf(c.stdout, "%s %s %s%s: %s\n", f.Detector, f.Reason, f.Subject, raised[i], f.Summary)
 			for _, e := range f.Evidence {
-				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), e.Note)
+				usd := ""
+				if e.PriceDay != "" {
+					usd = fmt.Sprintf(" (%.2f USD at the %s price)", e.USD, e.PriceDay)
+				}
+				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC%s %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), usd, e.Note)
 			}
 		}
 		fmt.Fprintf(c.stdout, "%d findings\n", len(fs))
@@ -366,19 +416,20 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 
 // detectIndexes returns the incremental detection index when the detect
 // section enables it, after running any detection a crash left undone,
-// and starts delivering webhook events when webhooks are configured. The
-// returned function stops the deliverer; undelivered events stay in the
-// outbox for the next start.
-func detectIndexes(ctx context.Context, cfg Config, db *storage.DB, net bitcoin.Network, log *slog.Logger) ([]indexer.Index, func(), error) {
-	if !cfg.Detect.Incremental.Enabled {
-		if len(cfg.Detect.Webhooks) > 0 {
-			return nil, nil, errors.New("config detect.webhooks: webhooks deliver the alerts of incremental detection; set detect.incremental.enabled: true")
+// and starts delivering webhook events when webhooks are configured. With
+// webhooks but incremental detection off, it warns on stderr and only
+// delivers what the outbox holds (events queued by spoor detect
+// --notify). The returned function stops the deliverer; undelivered
+// events stay in the outbox for the next start.
+func detectIndexes(ctx context.Context, cfg Config, db *storage.DB, net bitcoin.Network, log *slog.Logger, stderr io.Writer) ([]indexer.Index, func(), error) {
+	var x *detect.Incremental
+	if cfg.Detect.Incremental.Enabled {
+		var err error
+		if x, err = detect.NewIncremental(ctx, db, cfg.Detect, addressNamer(db, net), log); err != nil {
+			return nil, nil, fmt.Errorf("config detect: %w", err)
 		}
-		return nil, func() {}, nil
-	}
-	x, err := detect.NewIncremental(ctx, db, cfg.Detect, addressNamer(db, net), log)
-	if err != nil {
-		return nil, nil, fmt.Errorf("config detect: %w", err)
+	} else if len(cfg.Detect.Webhooks) > 0 {
+		fmt.Fprintln(stderr, "warning: config detect.webhooks without detect.incremental.enabled: spoor index raises no alerts; it only delivers the events left in the outbox (by spoor detect --notify)")
 	}
 	stop := func() {}
 	if len(cfg.Detect.Webhooks) > 0 {
@@ -386,7 +437,9 @@ func detectIndexes(ctx context.Context, cfg Config, db *storage.DB, net bitcoin.
 		if err != nil {
 			return nil, nil, fmt.Errorf("config detect: %w", err)
 		}
-		x.Notify = d.Wake
+		if x != nil {
+			x.Notify = d.Wake
+		}
 		dctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
@@ -410,6 +463,9 @@ func detectIndexes(ctx context.Context, cfg Config, db *storage.DB, net bitcoin.
 				}
 			}
 		}
+	}
+	if x == nil {
+		return nil, stop, nil
 	}
 	if err := x.Detect(ctx); err != nil {
 		stop()

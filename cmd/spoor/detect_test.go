@@ -231,13 +231,107 @@ func TestIndexIncrementalDetection(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "peel_chain") {
 		t.Fatalf("eval detect --source incremental: %d %s %s", code, out, errs)
 	}
-	// Webhooks without incremental detection are refused, not ignored.
-	off := filepath.Join(dir, "off.yaml")
-	if err := os.WriteFile(off, []byte("detect:\n  webhooks:\n    - url: "+srv.URL+"\n      secret: x\n"), 0o644); err != nil {
+}
+
+// TestDetectNotify runs spoor detect --notify against a webhook on
+// loopback: while the receiver fails, the new alerts stay in the outbox
+// and the command says so; spoor index, with webhooks but no incremental
+// detection, warns and delivers them, signed; a second run raises no new
+// alert and sends nothing.
+func TestDetectNotify(t *testing.T) {
+	blocks, data := detectWorld(t)
+	if code, out, errs := runCLI(t, "labels", "import", filepath.Join(blocks, "labels.csv"), "--datadir", data); code != 0 {
+		t.Fatalf("labels import: %d %s %s", code, out, errs)
+	}
+	var mu sync.Mutex
+	accept := false
+	got := map[uint64]detect.Event{}
+	bad, refused := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if detect.VerifySignature([]byte("notify-secret"), r.Header.Get(detect.HeaderTimestamp), r.Header.Get(detect.HeaderSignature), body, time.Now(), time.Minute) != nil {
+			bad++
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		if !accept {
+			refused++
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		var ev detect.Event
+		if json.Unmarshal(body, &ev) != nil || r.Header.Get(detect.HeaderEvent) != ev.Type {
+			bad++
+		}
+		got[ev.Seq] = ev
+	}))
+	defer srv.Close()
+	cfg := filepath.Join(t.TempDir(), "spoor.yaml")
+	yaml := "detect:\n  webhooks:\n    - url: " + srv.URL + "\n      secret: notify-secret\n      backoff_seconds: 1\n      max_backoff_seconds: 1\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errs = runCLI(t, "--config", off, "index", "bitcoin", "--network", "regtest", "--blocks", blocks, "--datadir", data, "--progress", "none")
-	if code == 0 || !strings.Contains(errs, "set detect.incremental.enabled") {
-		t.Fatalf("webhooks without incremental detection: %d %s %s", code, out, errs)
+
+	code, out, errs := runCLI(t, "--config", cfg, "detect", "--notify", "--notify-wait", "1500ms", "--datadir", data)
+	if code != 0 || !strings.Contains(errs, "not acknowledged after 1.5s; they stay in the outbox") {
+		t.Fatalf("detect --notify with the receiver down: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "alerts", "--json", "--datadir", data)
+	var al struct {
+		Alerts []detect.Alert `json:"alerts"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &al) != nil || len(al.Alerts) == 0 {
+		t.Fatalf("alerts: %d %s %s", code, out, errs)
+	}
+	mu.Lock()
+	if refused == 0 || len(got) != 0 || bad != 0 {
+		t.Fatalf("with the receiver down: %d refused, %d received, %d bad", refused, len(got), bad)
+	}
+	accept = true
+	mu.Unlock()
+
+	time.Sleep(1100 * time.Millisecond) // the retry is due
+	code, out, errs = runCLI(t, "--config", cfg, "index", "bitcoin", "--network", "regtest", "--blocks", blocks, "--datadir", data, "--progress", "none", "--log-level", "warn")
+	if code != 0 || !strings.Contains(errs, "without detect.incremental.enabled: spoor index raises no alerts") {
+		t.Fatalf("index with webhooks and no incremental detection: %d %s %s", code, out, errs)
+	}
+	mu.Lock()
+	if bad != 0 || len(got) != len(al.Alerts) {
+		t.Fatalf("the webhook received %d events (%d bad) for %d alerts", len(got), bad, len(al.Alerts))
+	}
+	ids := map[string]bool{}
+	for _, ev := range got {
+		if ev.Type != detect.EventNew || ev.Chain == "" || ev.Height == 0 {
+			t.Fatalf("event %+v", ev)
+		}
+		ids[ev.Alert.ID] = true
+	}
+	for _, a := range al.Alerts {
+		if !ids[a.ID] {
+			t.Fatalf("alert %s never reached the webhook", a.ID)
+		}
+	}
+	n := len(got)
+	mu.Unlock()
+
+	code, out, errs = runCLI(t, "--config", cfg, "detect", "--notify", "--datadir", data)
+	if code != 0 || !strings.Contains(out, "0 new alerts queued for 1 webhook(s)") || errs != "" {
+		t.Fatalf("a second detect --notify: %d %s %s", code, out, errs)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != n {
+		t.Fatalf("a run with no new alert sent %d more events", len(got)-n)
+	}
+
+	noHooks := filepath.Join(t.TempDir(), "none.yaml")
+	if err := os.WriteFile(noHooks, []byte("detect: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runCLI(t, "--config", noHooks, "detect", "--notify", "--datadir", data)
+	if code == 0 || !strings.Contains(errs, "no webhooks configured") {
+		t.Fatalf("detect --notify without webhooks: %d %s %s", code, out, errs)
 	}
 }

@@ -137,7 +137,7 @@ func (c *cli) indexBitcoin(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	detIdx, stopDetect, err := detectIndexes(ctx, cfg, db, net, log)
+	detIdx, stopDetect, err := detectIndexes(ctx, cfg, db, net, log, c.stderr)
 	if err != nil {
 		return err
 	}

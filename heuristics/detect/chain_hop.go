@@ -43,6 +43,11 @@ func (d chainHop) Run(ctx context.Context, w *World, c *Context) ([]Finding, err
 			if entity == "" {
 				continue
 			}
+			if small, err := c.below("chain_hop.min_amount", c.Cfg.ChainHop.MinAmount(), o.Value, t); err != nil {
+				return nil, err
+			} else if small {
+				continue
+			}
 			b := w.newFinding(d, t.Ins[0].Addr, "CHAIN_HOP", entity)
 			b.ev(t, o.Addr, o.Value, "%s BTC into %s of swap service %s", btc(o.Value), w.Name(o.Addr), entity)
 			b.f.Measured["amount_sat"] = float64(o.Value)

@@ -85,6 +85,16 @@ type DepositSweepConfig struct {
 	// MaxDelay is the longest time between a deposit and its sweep.
 	// Default 172800 (48 h).
 	MaxDelay int64 `yaml:"max_delay_seconds"`
+	// MinDepositSat or MinDepositUSD (at most one) is the least customer
+	// payment into a deposit address that counts. Default none.
+	MinDepositSat uint64  `yaml:"min_deposit_sat"`
+	MinDepositUSD float64 `yaml:"min_deposit_usd"`
+}
+
+// MinDeposit returns the deposit floor: a customer payment into a
+// deposit address below it (at its day, for USD) is not counted.
+func (c DepositSweepConfig) MinDeposit() Amount {
+	return Amount{c.MinDepositSat, c.MinDepositUSD}
 }
 
 // PeelChainConfig configures peel_chain (§1.5, §4.5).
@@ -97,7 +107,18 @@ type PeelChainConfig struct {
 	// MinPeelsToExchange is how many peels must reach exchange deposit
 	// addresses to flag the chain as ending at an exchange. Default 2.
 	MinPeelsToExchange int `yaml:"min_peels_to_exchange"`
+	// MinInputSat or MinInputUSD (at most one) is the floor of a hop: a
+	// transaction whose largest input is worth less (at its day, for USD)
+	// is not a hop, so that dust-sized two-output spends do not make
+	// chains. Compared with the largest input, not with an output: the
+	// peel is small by definition, and the continuation shrinks along the
+	// chain while the money moved is what entered the hop. Default none.
+	MinInputSat uint64  `yaml:"min_input_sat"`
+	MinInputUSD float64 `yaml:"min_input_usd"`
 }
+
+// MinInput returns the hop floor.
+func (c PeelChainConfig) MinInput() Amount { return Amount{c.MinInputSat, c.MinInputUSD} }
 
 // StructuringConfig configures structuring (§4.2).
 type StructuringConfig struct {
@@ -132,7 +153,15 @@ type FanInConfig struct {
 	// Defaults 604800 each (7 days).
 	Window    int64 `yaml:"window_seconds"`
 	OutWindow int64 `yaml:"out_window_seconds"`
+	// MinTotalSat or MinTotalUSD (at most one) is the least sum of the
+	// collected inflows (USD at the collecting transaction's day).
+	// Default none.
+	MinTotalSat uint64  `yaml:"min_total_sat"`
+	MinTotalUSD float64 `yaml:"min_total_usd"`
 }
+
+// MinTotal returns the floor of the collected sum.
+func (c FanInConfig) MinTotal() Amount { return Amount{c.MinTotalSat, c.MinTotalUSD} }
 
 // FanOutConfig configures fan_out (§4.3).
 type FanOutConfig struct {
@@ -145,7 +174,14 @@ type FanOutConfig struct {
 	MinForwardShare float64 `yaml:"min_forward_share"`
 	// Forward is the forwarding window. Default 259200 (72 h).
 	Forward int64 `yaml:"forward_seconds"`
+	// MinTotalSat or MinTotalUSD (at most one) is the least sum paid to
+	// the fresh outputs (USD at the fan-out's day). Default none.
+	MinTotalSat uint64  `yaml:"min_total_sat"`
+	MinTotalUSD float64 `yaml:"min_total_usd"`
 }
+
+// MinTotal returns the floor of the distributed sum.
+func (c FanOutConfig) MinTotal() Amount { return Amount{c.MinTotalSat, c.MinTotalUSD} }
 
 // PassThroughConfig configures pass_through (§4.4).
 type PassThroughConfig struct {
@@ -156,7 +192,14 @@ type PassThroughConfig struct {
 	// MinCycles in Window flag the address. Defaults 3 and 2592000 (30 days).
 	MinCycles int   `yaml:"min_cycles"`
 	Window    int64 `yaml:"window_seconds"`
+	// MinAmountSat or MinAmountUSD (at most one) is the least inflow of a
+	// cycle (USD at the inflow's day). Default none.
+	MinAmountSat uint64  `yaml:"min_amount_sat"`
+	MinAmountUSD float64 `yaml:"min_amount_usd"`
 }
+
+// MinAmount returns the floor of a cycle's inflow.
+func (c PassThroughConfig) MinAmount() Amount { return Amount{c.MinAmountSat, c.MinAmountUSD} }
 
 // HawalaConfig configures hawala (§4.8).
 type HawalaConfig struct {
@@ -175,6 +218,16 @@ type HawalaConfig struct {
 	// MaxResidual bounds the balance left after each settlement as a share
 	// of the accumulation before it. Default 0.1.
 	MaxResidual float64 `yaml:"max_residual"`
+	// MinSettlementSat or MinSettlementUSD (at most one) is the least
+	// amount every settlement pays (USD at the settlement's day); one
+	// smaller settlement fails the pattern. Default none.
+	MinSettlementSat uint64  `yaml:"min_settlement_sat"`
+	MinSettlementUSD float64 `yaml:"min_settlement_usd"`
+}
+
+// MinSettlement returns the floor of a settlement.
+func (c HawalaConfig) MinSettlement() Amount {
+	return Amount{c.MinSettlementSat, c.MinSettlementUSD}
 }
 
 // RoundAmountConfig configures round_amount (§4.6).
@@ -185,7 +238,15 @@ type RoundAmountConfig struct {
 	// MinPayments is the least number of round payments an address
 	// receives, from distinct payers, to be reported. Default 10.
 	MinPayments int `yaml:"min_payments"`
+	// MinAmountSat or MinAmountUSD (at most one) is the least round
+	// payment that counts (USD at the payment's day). UnitSat stays in
+	// satoshis: it is the roundness of the coin amount. Default none.
+	MinAmountSat uint64  `yaml:"min_amount_sat"`
+	MinAmountUSD float64 `yaml:"min_amount_usd"`
 }
+
+// MinAmount returns the floor of a round payment.
+func (c RoundAmountConfig) MinAmount() Amount { return Amount{c.MinAmountSat, c.MinAmountUSD} }
 
 // ChainHopConfig configures chain_hop (§4.7).
 type ChainHopConfig struct {
@@ -195,7 +256,14 @@ type ChainHopConfig struct {
 	// sim:service-attribution (the simulator's instant exchanger).
 	Categories []string `yaml:"categories"`
 	Sources    []string `yaml:"sources"`
+	// MinAmountSat or MinAmountUSD (at most one) is the least payment into
+	// a swap service that is reported (USD at its day). Default none.
+	MinAmountSat uint64  `yaml:"min_amount_sat"`
+	MinAmountUSD float64 `yaml:"min_amount_usd"`
 }
+
+// MinAmount returns the floor of a swap payment.
+func (c ChainHopConfig) MinAmount() Amount { return Amount{c.MinAmountSat, c.MinAmountUSD} }
 
 // SanctionedConfig configures sanctioned_contact (§4.10).
 type SanctionedConfig struct {
@@ -203,7 +271,15 @@ type SanctionedConfig struct {
 	Categories []string `yaml:"categories"`
 	// MaxHops is how far indirect contact is followed. Default 2.
 	MaxHops int `yaml:"max_hops"`
+	// MinAmountSat or MinAmountUSD (at most one) is the least amount of a
+	// contact (USD at its day): smaller transfers, such as dust sent to
+	// or from a designated address, are not contact (§6.7). Default none.
+	MinAmountSat uint64  `yaml:"min_amount_sat"`
+	MinAmountUSD float64 `yaml:"min_amount_usd"`
 }
+
+// MinAmount returns the floor of a contact.
+func (c SanctionedConfig) MinAmount() Amount { return Amount{c.MinAmountSat, c.MinAmountUSD} }
 
 // Defaults returns c with every zero field set to its default.
 func (c Config) Defaults() Config {
@@ -321,13 +397,19 @@ func (c Config) Validate() error {
 		}
 	}
 	pos("structuring.window_seconds", c.Structuring.Window)
+	havePrices := c.Prices != "" || c.prices != nil
 	for _, u := range c.Structuring.ThresholdsUSD {
 		if !(u > 0) || math.IsInf(u, 0) {
 			errs = append(errs, fmt.Errorf("detect.structuring.thresholds_usd: %v is not a positive amount of USD", u))
 		}
 	}
-	if len(c.Structuring.ThresholdsUSD) > 0 && c.Prices == "" && c.prices == nil {
+	if len(c.Structuring.ThresholdsUSD) > 0 && !havePrices {
 		errs = append(errs, fmt.Errorf("detect.structuring.thresholds_usd %v: USD thresholds need a price table (detect.prices: FILE)", c.Structuring.ThresholdsUSD))
+	}
+	for _, na := range c.amounts() {
+		if err := na.a.Check("detect."+na.field, havePrices); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	share("fan_in.max_median_share", c.FanIn.MaxMedianShare, true)
 	share("fan_in.min_out_share", c.FanIn.MinOutShare, true)

@@ -69,8 +69,13 @@ func (d depositSweep) Run(ctx context.Context, w *World, c *Context) ([]Finding,
 				if payer == 0 || w.paidByService(p) {
 					continue
 				}
-				customers[payer] = true
 				v := ReceivedIn(p, a)
+				if small, err := c.below("deposit_sweep.min_deposit", cfg.MinDeposit(), v, p); err != nil {
+					return nil, err
+				} else if small {
+					continue
+				}
+				customers[payer] = true
 				total += v
 				b.ev(p, payer, v, "customer %s deposits %s BTC to %s", w.Name(payer), btc(v), w.Name(a))
 			}

@@ -74,6 +74,11 @@ func (d fanIn) Run(ctx context.Context, w *World, c *Context) ([]Finding, error)
 		if len(sources) < cfg.MinSources || sum == 0 || median(vals) > cfg.MaxMedianShare*float64(sum) {
 			continue
 		}
+		if small, err := c.below("fan_in.min_total", cfg.MinTotal(), sum, t); err != nil {
+			return nil, err
+		} else if small {
+			continue
+		}
 		var fwd uint64
 		cps := map[storage.AddrID]bool{}
 		toEx := ""

@@ -52,6 +52,15 @@ func (d fanOut) Run(ctx context.Context, w *World, c *Context) ([]Finding, error
 		if len(fresh) < cfg.MinOutputs || cv(vals) > cfg.MaxCV {
 			continue
 		}
+		var paid uint64
+		for _, k := range fresh {
+			paid += t.Outs[k].Value
+		}
+		if small, err := c.below("fan_out.min_total", cfg.MinTotal(), paid, t); err != nil {
+			return nil, err
+		} else if small {
+			continue
+		}
 		dest := map[storage.AddrID]int{}
 		toEx := 0
 		fwdTx := map[int]int{}

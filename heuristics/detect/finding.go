@@ -3,6 +3,7 @@ package detect
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spoorhq/spoor/storage"
 )
@@ -15,7 +16,36 @@ type Evidence struct {
 	Time    int64  `json:"time"`
 	Address string `json:"address,omitempty"`
 	Amount  uint64 `json:"amount_sat"`
-	Note    string `json:"note"`
+	// USD is Amount's value in USD at PriceDay, the UTC day (YYYY-MM-DD)
+	// of the price used: the transaction's day, or the nearest earlier
+	// day of the price table. Both are set whenever a price table is
+	// configured (detect.prices) and quotes a day on or before the
+	// transaction; they are empty otherwise. A USD threshold is compared
+	// at that same price.
+	USD      float64 `json:"usd,omitempty"`
+	PriceDay string  `json:"price_day,omitempty"`
+	Note     string  `json:"note"`
+}
+
+// priceEvidence sets the USD value and price day of every piece of
+// evidence of fs that p quotes a price for. Evidence before the table's
+// first day stays without: a threshold that needed that price already
+// failed its detector with an error naming the date.
+func priceEvidence(fs []Finding, p *PriceTable) {
+	if p == nil {
+		return
+	}
+	for i := range fs {
+		for j := range fs[i].Evidence {
+			e := &fs[i].Evidence[j]
+			usd, day, err := p.Price(e.Time)
+			if err != nil {
+				continue
+			}
+			e.USD = float64(e.Amount) / 1e8 * usd
+			e.PriceDay = day.Format(time.DateOnly)
+		}
+	}
 }
 
 // Finding is one detector's indicator on one subject address, with its

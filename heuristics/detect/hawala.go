@@ -53,6 +53,11 @@ func (d hawala) Run(ctx context.Context, w *World, c *Context) ([]Finding, error
 					cps[w.ClusterOf(o.Addr)] = true
 				}
 			}
+			if small, err := c.below("hawala.min_settlement", cfg.MinSettlement(), paid, st); err != nil {
+				return nil, err
+			} else if small {
+				ok = false
+			}
 			outVals = append(outVals, float64(paid))
 			// Accumulated since the previous settlement.
 			var acc uint64

@@ -37,6 +37,11 @@ func (d passThrough) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 				continue
 			}
 			x := ReceivedIn(p, a)
+			if small, err := c.below("pass_through.min_amount", cfg.MinAmount(), x, p); err != nil {
+				return nil, err
+			} else if small {
+				continue
+			}
 			s := -1
 			for k, o := range p.Outs {
 				if o.Addr == a {

@@ -9,6 +9,8 @@ import (
 // larger output (the continuation) is spent by the next hop. A chain of
 // MinHops hops is flagged, and flagged as ending at an exchange when
 // MinPeelsToExchange peels, or its final spend, reach exchange deposits.
+// With a floor (MinInput), a transaction whose largest input is below it
+// is no hop: the floor bounds the money entering a hop, not its outputs.
 type peelChain struct{}
 
 // Name returns the detector's stable name.
@@ -18,34 +20,55 @@ func (peelChain) Name() string { return "peel_chain" }
 func (peelChain) Version() int { return 1 }
 
 // hop returns the continuation and peel output indexes of t when t is a
-// peel hop.
-func (peelChain) hop(t *Tx, maxShare float64) (cont, peel int, ok bool) {
+// peel hop. A hop whose largest input is below the floor (MinInput, at
+// t's day) is not one.
+func (peelChain) hop(c *Context, t *Tx) (cont, peel int, ok bool, err error) {
+	maxShare := c.Cfg.PeelChain.MaxPeelShare
 	if t.Coinbase || len(t.Ins) < 1 || len(t.Ins) > 2 || len(t.Outs) != 2 || t.Outs[0].Addr == 0 || t.Outs[1].Addr == 0 {
-		return 0, 0, false
+		return 0, 0, false, nil
 	}
 	cont, peel = 0, 1
 	if t.Outs[1].Value > t.Outs[0].Value {
 		cont, peel = 1, 0
 	}
 	if float64(t.Outs[peel].Value) > maxShare*float64(t.InSum()) {
-		return 0, 0, false
+		return 0, 0, false, nil
 	}
-	return cont, peel, true
+	if small, err := c.below("peel_chain.min_input", c.Cfg.PeelChain.MinInput(), largestIn(t), t); err != nil || small {
+		return 0, 0, false, err
+	}
+	return cont, peel, true, nil
+}
+
+// largestIn returns the value of t's largest input.
+func largestIn(t *Tx) uint64 {
+	var v uint64
+	for _, in := range t.Ins {
+		v = max(v, in.Value)
+	}
+	return v
 }
 
 // Run applies the rule to every candidate of the world.
 func (d peelChain) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.PeelChain
+	// isHop[i] says whether transaction i is a hop, and its legs.
+	type legs struct{ cont, peel int }
+	isHop := make(map[int]legs)
+	for i := range w.Txs {
+		cont, peel, ok, err := d.hop(c, &w.Txs[i])
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			isHop[i] = legs{cont, peel}
+		}
+	}
 	next := make(map[int]int)
 	hasPrev := make(map[int]bool)
-	for i := range w.Txs {
-		t := &w.Txs[i]
-		cont, _, ok := d.hop(t, cfg.MaxPeelShare)
-		if !ok {
-			continue
-		}
-		if s := t.SpentBy[cont]; s >= 0 {
-			if _, _, ok := d.hop(&w.Txs[s], cfg.MaxPeelShare); ok {
+	for i, l := range isHop {
+		if s := w.Txs[i].SpentBy[l.cont]; s >= 0 {
+			if _, ok := isHop[s]; ok {
 				next[i] = s
 				hasPrev[s] = true
 			}
@@ -73,7 +96,7 @@ func (d peelChain) Run(ctx context.Context, w *World, c *Context) ([]Finding, er
 		var shares []float64
 		for k, j := range chain {
 			t := &w.Txs[j]
-			cont, peel, _ := d.hop(t, cfg.MaxPeelShare)
+			cont, peel := isHop[j].cont, isHop[j].peel
 			p := t.Outs[peel]
 			peeled += p.Value
 			shares = append(shares, float64(p.Value)/float64(t.InSum()))
@@ -88,7 +111,7 @@ func (d peelChain) Run(ctx context.Context, w *World, c *Context) ([]Finding, er
 			b.addr(t.Outs[cont].Addr)
 		}
 		last := &w.Txs[chain[len(chain)-1]]
-		cont, _, _ := d.hop(last, cfg.MaxPeelShare)
+		cont := isHop[chain[len(chain)-1]].cont
 		endsAtEx := false
 		if s := last.SpentBy[cont]; s >= 0 {
 			end := &w.Txs[s]

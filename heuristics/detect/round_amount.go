@@ -35,6 +35,11 @@ func (d roundAmount) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			if o.Addr == 0 || o.Value == 0 || o.Value%cfg.UnitSat != 0 || w.ClusterOf(o.Addr) == src || w.service(o.Addr) != "" || c.Deposits[uint64(o.Addr)] != "" {
 				continue
 			}
+			if small, err := c.below("round_amount.min_amount", cfg.MinAmount(), o.Value, t); err != nil {
+				return nil, err
+			} else if small {
+				continue
+			}
 			key := -int64(o.Addr)
 			if s := t.SpentBy[k]; s >= 0 {
 				key = int64(s)

@@ -54,6 +54,7 @@ func Run(ctx context.Context, w *World, cfg Config, only []string) (*Result, err
 			continue
 		}
 		sortFindings(fs)
+		priceEvidence(fs, prices)
 		res.Counts[d.Name()] = len(fs)
 		res.Findings = append(res.Findings, fs...)
 	}

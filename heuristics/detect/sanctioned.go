@@ -32,6 +32,16 @@ func (d sanctionedContact) Run(ctx context.Context, w *World, c *Context) ([]Fin
 			continue
 		}
 		seen := map[storage.AddrID]bool{z: true}
+		// small reports a transfer below the contact floor: not contact,
+		// and not followed further.
+		var ferr error
+		small := func(v uint64, t *Tx) bool {
+			s, err := c.below("sanctioned_contact.min_amount", c.Cfg.Sanctioned.MinAmount(), v, t)
+			if err != nil && ferr == nil {
+				ferr = err
+			}
+			return s || err != nil
+		}
 		emit := func(a storage.AddrID, t *Tx, v uint64, hop int, how string) {
 			if a == 0 || seen[a] || w.service(a) != "" {
 				return
@@ -53,6 +63,9 @@ func (d sanctionedContact) Run(ctx context.Context, w *World, c *Context) ([]Fin
 			if SpentIn(t, z) > 0 {
 				continue
 			}
+			if small(ReceivedIn(t, z), t) {
+				continue
+			}
 			for _, in := range t.Ins {
 				emit(in.Addr, t, ReceivedIn(t, z), 1, fmt.Sprintf("paid %s BTC to %s", btc(ReceivedIn(t, z)), w.Name(z)))
 			}
@@ -60,7 +73,7 @@ func (d sanctionedContact) Run(ctx context.Context, w *World, c *Context) ([]Fin
 		for _, s := range w.Sent[z] {
 			t := &w.Txs[s]
 			for _, o := range t.Outs {
-				if o.Addr != z && !seen[o.Addr] {
+				if o.Addr != z && !seen[o.Addr] && !small(o.Value, t) {
 					emit(o.Addr, t, o.Value, 1, fmt.Sprintf("received %s BTC from %s", btc(o.Value), w.Name(z)))
 					frontier = append(frontier, o.Addr)
 				}
@@ -72,7 +85,7 @@ func (d sanctionedContact) Run(ctx context.Context, w *World, c *Context) ([]Fin
 				for _, s := range w.Sent[a] {
 					t := &w.Txs[s]
 					for _, o := range t.Outs {
-						if o.Addr == a || seen[o.Addr] || len(next) >= maxFrontier {
+						if o.Addr == a || seen[o.Addr] || len(next) >= maxFrontier || small(o.Value, t) {
 							continue
 						}
 						emit(o.Addr, t, o.Value, hop, fmt.Sprintf("received %s BTC from %s, which is %d hop(s) from %s", btc(o.Value), w.Name(a), hop-1, w.Name(z)))
@@ -81,6 +94,9 @@ func (d sanctionedContact) Run(ctx context.Context, w *World, c *Context) ([]Fin
 				}
 			}
 			frontier = next
+		}
+		if ferr != nil {
+			return nil, ferr
 		}
 	}
 	return out, nil

@@ -3,7 +3,6 @@ package detect
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 
@@ -32,44 +31,18 @@ type transfer struct {
 	T    uint64  // the threshold in satoshis at the transfer's time
 }
 
-// threshold is one reporting threshold: in satoshis, or in USD converted
-// at each transaction's time with the price table.
-type threshold struct {
-	sat uint64
-	usd float64
-}
-
-// at returns the threshold in satoshis at time t, and the USD price used.
-func (th threshold) at(t int64, p *PriceTable) (uint64, float64, error) {
-	if th.usd == 0 {
-		return th.sat, 0, nil
-	}
-	price, _, err := p.Price(t)
-	if err != nil {
-		return 0, 0, err
-	}
-	return uint64(math.Ceil(th.usd / price * 1e8)), price, nil
-}
-
-func (th threshold) String() string {
-	if th.usd != 0 {
-		return fmt.Sprintf("%s USD", usdString(th.usd))
-	}
-	return btc(th.sat) + " BTC"
-}
-
 // usdString formats a USD amount with two decimals.
 func usdString(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
 // Run applies the rule to every candidate of the world.
 func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, error) {
 	cfg := c.Cfg.Structuring
-	var ths []threshold
+	var ths []Amount
 	for _, T := range cfg.ThresholdsSat {
-		ths = append(ths, threshold{sat: T})
+		ths = append(ths, Amount{Sat: T})
 	}
 	for _, u := range cfg.ThresholdsUSD {
-		ths = append(ths, threshold{usd: u})
+		ths = append(ths, Amount{USD: u})
 	}
 	if len(cfg.ThresholdsUSD) > 0 && c.Prices == nil {
 		return nil, fmt.Errorf("detect.structuring.thresholds_usd %v need a price table (detect.prices)", cfg.ThresholdsUSD)
@@ -84,9 +57,13 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			if src == 0 || w.service(src) != "" {
 				continue
 			}
-			T, price, err := th.at(t.Time, c.Prices)
+			T, _, err := th.At(t.Time, c.Prices)
 			if err != nil {
-				return nil, fmt.Errorf("transaction %s at height %d: %w", TxidString(t.Txid), t.Height, err)
+				return nil, fmt.Errorf("detect.structuring.thresholds_usd: transaction %s at height %d: %w", TxidString(t.Txid), t.Height, err)
+			}
+			var price float64
+			if th.USD != 0 {
+				price, _, _ = c.Prices.Price(t.Time)
 			}
 			lo := uint64(float64(T) * (1 - cfg.Margin))
 			ins := map[storage.AddrID]bool{}
@@ -144,9 +121,9 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			}
 			// Structuring is separate transfers: one batch paying several
 			// people just under T is not.
-			reached := sum >= th.sat
-			if th.usd != 0 {
-				reached = sumUSD >= th.usd
+			reached := sum >= th.Sat
+			if th.USD != 0 {
+				reached = sumUSD >= th.USD
 			}
 			if len(txs) < cfg.MinTransfers || !reached {
 				continue
@@ -160,9 +137,9 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			b := w.newFinding(d, subject, "STRUCTURING", c.Deposits[uint64(run[0].to)])
 			for _, tr := range run {
 				t := &w.Txs[tr.tx]
-				if th.usd != 0 {
+				if th.USD != 0 {
 					b.ev(t, tr.to, tr.v, "%s BTC (%s USD at that day's price) to %s, %.2f%% under the %s threshold", btc(tr.v), usdString(tr.usd), w.Name(tr.to),
-						100*(th.usd-tr.usd)/th.usd, th)
+						100*(th.USD-tr.usd)/th.USD, th)
 				} else {
 					b.ev(t, tr.to, tr.v, "%s BTC to %s, %.2f%% under the %s threshold", btc(tr.v), w.Name(tr.to), 100*float64(tr.T-tr.v)/float64(tr.T), th)
 				}
@@ -170,12 +147,12 @@ func (d structuring) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			}
 			span := w.Txs[run[len(run)-1].tx].Time - w.Txs[run[0].tx].Time
 			together := btc(sum) + " BTC"
-			if th.usd != 0 {
-				b.f.Measured["threshold_usd"] = th.usd
+			if th.USD != 0 {
+				b.f.Measured["threshold_usd"] = th.USD
 				b.f.Measured["sum_usd"] = sumUSD
 				together += " (" + usdString(sumUSD) + " USD)"
 			} else {
-				b.f.Measured["threshold_sat"] = float64(th.sat)
+				b.f.Measured["threshold_sat"] = float64(th.Sat)
 			}
 			b.f.Measured["transfers"] = float64(len(run))
 			b.f.Measured["sum_sat"] = float64(sum)
