@@ -1,38 +1,19 @@
 package cluster
 
 import (
-	"slices"
-
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/storage"
 )
 
-// statsEntry is a cluster's stats as the overlay knows them; absent
-// clusters (merged away, or not yet created) have exists false.
-type statsEntry struct {
-	exists bool
-	s      storage.ClusterStats
-}
-
-// dbState is the union-find kept in storage. Reads go to the committed
-// database; in bulk mode a batch holds many blocks, so every row this
-// state writes is also kept in an overlay, read before the database, until
-// the batch is committed (or dropped, which drops the overlay too).
+// dbState is the union-find kept in storage (an Overlay) with what the
+// Bitcoin rules keep beside it: the script class of each address and the
+// plans of change-spend/1, both overlaid the same way until the batch is
+// committed.
 type dbState struct {
-	db  *storage.DB
-	gen uint32
-	b   *storage.Batch // the batch of the current block
+	*Overlay
 
-	// Overlay, kept until the batch is committed.
-	of      map[storage.AddrID]storage.AddrID // cluster of an address
-	stats   map[storage.AddrID]*statsEntry
-	added   map[storage.AddrID][]storage.AddrID // members added to a cluster
 	classes map[storage.AddrID]bitcoin.ScriptClass
 	plans   map[storage.TxNum]*planEntry // change-spend/1 plans, absent ones too
-
-	// The current block.
-	undo    storage.ClusterUndo
-	touched map[storage.AddrID]bool // clusters whose stats are in undo
 	// planUndo are the plans the block changed, as they were before it.
 	planUndo map[storage.TxNum]planEntry
 }
@@ -45,7 +26,7 @@ type planEntry struct {
 }
 
 func newDBState(db *storage.DB, gen uint32) *dbState {
-	s := &dbState{db: db, gen: gen}
+	s := &dbState{Overlay: NewOverlay(db, gen)}
 	s.reset()
 	return s
 }
@@ -59,192 +40,84 @@ const maxCached = 4 << 20
 // as a cache, except the members added to clusters, which a scan of the
 // database now returns too. A cache grown past maxCached is dropped.
 func (s *dbState) committed() {
-	if len(s.of)+len(s.stats)+len(s.classes)+len(s.plans) > maxCached {
+	if s.Len()+len(s.classes)+len(s.plans) > maxCached {
 		s.reset()
 		return
 	}
-	s.added = map[storage.AddrID][]storage.AddrID{}
+	s.Overlay.Committed()
 }
 
 // reset forgets the overlay.
 func (s *dbState) reset() {
-	s.of = map[storage.AddrID]storage.AddrID{}
-	s.stats = map[storage.AddrID]*statsEntry{}
-	s.added = map[storage.AddrID][]storage.AddrID{}
+	s.Reset()
 	s.classes = map[storage.AddrID]bitcoin.ScriptClass{}
 	s.plans = map[storage.TxNum]*planEntry{}
 }
 
 // begin starts a block written into b.
 func (s *dbState) begin(b *storage.Batch) {
-	s.b = b
-	s.undo = storage.ClusterUndo{}
-	s.touched = map[storage.AddrID]bool{}
+	s.Begin(b)
 	s.planUndo = map[storage.TxNum]planEntry{}
 }
 
 // end writes the stats the block changed and its undo record.
 func (s *dbState) end(height uint32) {
-	for i := range s.undo.Stats {
-		c := s.undo.Stats[i].Cluster
-		e := s.stats[c]
-		if e.exists {
-			s.b.PutClusterStats(s.gen, c, &e.s)
-		} else {
-			s.b.DeleteClusterStats(s.gen, c)
-		}
-	}
-	s.b.PutClusterUndo(s.gen, height, &s.undo)
+	s.End(height)
 	for n, before := range s.planUndo {
 		if e := s.plans[n]; e.exists {
-			s.b.PutSpendPlan(s.gen, n, &e.p)
+			s.B.PutSpendPlan(s.Gen, n, &e.p)
 		} else {
-			s.b.DeleteSpendPlan(s.gen, n)
+			s.B.DeleteSpendPlan(s.Gen, n)
 		}
 		if before.exists {
-			s.b.PutSpendPlanUndo(s.gen, height, n, &before.p)
+			s.B.PutSpendPlanUndo(s.Gen, height, n, &before.p)
 		} else {
-			s.b.PutSpendPlanUndo(s.gen, height, n, nil)
+			s.B.PutSpendPlanUndo(s.Gen, height, n, nil)
 		}
 	}
-	s.b = nil
+	s.B = nil
 }
 
-func (s *dbState) cluster(a storage.AddrID) (storage.AddrID, error) {
-	if c, ok := s.of[a]; ok {
-		return c, nil
-	}
-	c, err := s.db.ClusterOf(s.gen, a)
-	if err != nil {
-		return 0, err
-	}
-	s.of[a] = c
-	return c, nil
-}
-
-func (s *dbState) entry(c storage.AddrID) (*statsEntry, error) {
-	if e, ok := s.stats[c]; ok {
-		return e, nil
-	}
-	st, ok, err := s.db.ClusterStats(s.gen, c)
-	if err != nil {
-		return nil, err
-	}
-	e := &statsEntry{exists: ok, s: st}
-	s.stats[c] = e
-	return e, nil
-}
-
-// touch returns the stats of c for changing, saving them for the undo
-// record the first time in a block.
-func (s *dbState) touch(c storage.AddrID) (*statsEntry, error) {
-	e, err := s.entry(c)
-	if err != nil || s.touched[c] {
-		return e, err
-	}
-	s.touched[c] = true
-	s.undo.Stats = append(s.undo.Stats, storage.StatsUndo{Cluster: c, Had: e.exists, Stats: e.s})
-	return e, nil
-}
-
-// members returns every member of cluster c in address order, whether the
-// rows are committed or not.
-func (s *dbState) members(c storage.AddrID, size uint64) ([]storage.AddrID, error) {
-	if size <= 1 {
-		return []storage.AddrID{c}, nil
-	}
-	var out []storage.AddrID
-	if err := s.db.ClusterMembers(s.gen, c, 0, func(a storage.AddrID) bool {
-		out = append(out, a)
-		return true
-	}); err != nil {
-		return nil, err
-	}
-	out = append(out, s.added[c]...)
-	slices.Sort(out)
-	return out, nil
-}
-
-func (s *dbState) find(a storage.AddrID) (storage.AddrID, uint64, error) {
-	c, err := s.cluster(a)
-	if err != nil {
-		return 0, 0, err
-	}
-	e, err := s.entry(c)
-	if err != nil {
-		return 0, 0, err
-	}
-	return c, e.s.Size, nil
-}
+func (s *dbState) find(a storage.AddrID) (storage.AddrID, uint64, error) { return s.Find(a) }
 
 func (s *dbState) create(a storage.AddrID, class bitcoin.ScriptClass, height uint32) error {
 	s.classes[a] = class
-	e, err := s.entry(a)
-	if err != nil || e.exists {
+	e, err := s.Entry(a)
+	if err != nil || e.Exists {
 		return err
 	}
-	if e, err = s.touch(a); err != nil {
+	if e, err = s.Touch(a); err != nil {
 		return err
 	}
-	e.exists = true
-	e.s = storage.ClusterStats{Size: 1, FirstSeen: height, LastSeen: height}
+	e.Exists = true
+	e.S = storage.ClusterStats{Size: 1, FirstSeen: height, LastSeen: height}
 	if int(class) < storage.MaxScriptClasses {
-		e.s.Classes[class] = 1
+		e.S.Classes[class] = 1
 	}
 	return nil
 }
 
 func (s *dbState) merge(winner, loser, a, b storage.AddrID, ev storage.Evidence) error {
-	we, err := s.touch(winner)
-	if err != nil {
-		return err
-	}
-	le, err := s.touch(loser)
-	if err != nil {
-		return err
-	}
-	lm, err := s.members(loser, le.s.Size)
-	if err != nil {
-		return err
-	}
-	s.undo.Merges = append(s.undo.Merges, storage.MergeUndo{Winner: winner, Loser: loser, WinnerSizeBefore: we.s.Size, A: a, B: b, LoserMembers: lm})
-	if we.s.Size == 1 {
-		s.b.PutClusterMember(s.gen, winner, winner)
-		s.added[winner] = append(s.added[winner], winner)
-	}
-	for _, m := range lm {
-		s.b.PutClusterOf(s.gen, m, winner)
-		s.of[m] = winner
-		s.b.PutClusterMember(s.gen, winner, m)
-		if le.s.Size > 1 {
-			s.b.DeleteClusterMember(s.gen, loser, m)
-		}
-	}
-	s.added[winner] = append(s.added[winner], lm...)
-	delete(s.added, loser)
-	we.s.Merge(&le.s)
-	le.exists, le.s = false, storage.ClusterStats{}
-	s.b.PutClusterLink(s.gen, a, b, ev)
-	return nil
+	return s.Merge(winner, loser, a, b, ev)
 }
 
 func (s *dbState) flow(a storage.AddrID, value uint64, height uint32, in bool) error {
-	c, err := s.cluster(a)
+	c, err := s.Cluster(a)
 	if err != nil {
 		return err
 	}
-	e, err := s.touch(c)
+	e, err := s.Touch(c)
 	if err != nil {
 		return err
 	}
 	if in {
-		e.s.Sent += value
-		e.s.Inputs++
+		e.S.Sent += value
+		e.S.Inputs++
 	} else {
-		e.s.Received += value
-		e.s.Outputs++
+		e.S.Received += value
+		e.S.Outputs++
 	}
-	e.s.LastSeen = max(e.s.LastSeen, height)
+	e.S.LastSeen = max(e.S.LastSeen, height)
 	return nil
 }
 
@@ -253,7 +126,7 @@ func (s *dbState) classOf(a storage.AddrID) (bitcoin.ScriptClass, error) {
 	if c, ok := s.classes[a]; ok {
 		return c, nil
 	}
-	rec, err := s.db.Address(a)
+	rec, err := s.DB.Address(a)
 	if err != nil {
 		return 0, err
 	}
@@ -266,7 +139,7 @@ func (s *dbState) planEntry(n storage.TxNum) (*planEntry, error) {
 	if e, ok := s.plans[n]; ok {
 		return e, nil
 	}
-	p, ok, err := s.db.SpendPlan(s.gen, n)
+	p, ok, err := s.DB.SpendPlan(s.Gen, n)
 	if err != nil {
 		return nil, err
 	}

@@ -1,17 +1,10 @@
 package ethcluster
 
 import (
-	"slices"
+	"github.com/spoorhq/spoor/heuristics/cluster"
 
 	"github.com/spoorhq/spoor/storage"
 )
-
-// statsEntry is a cluster's stats as the overlay knows them; absent
-// clusters (merged away, or not yet created) have exists false.
-type statsEntry struct {
-	exists bool
-	s      storage.ClusterStats
-}
 
 // ruleEntry is one row of rule state as the overlay knows it.
 type ruleEntry struct {
@@ -28,26 +21,17 @@ type ruleEntry struct {
 // undo: the merges and stats in a ClusterUndo (K), the rule rows in an
 // EthRuleUndo (i).
 type dbState struct {
-	db  *storage.DB
-	gen uint32
-	b   *storage.Batch // the batch of the current block
+	*cluster.Overlay
 
-	// Overlay, kept until the batch is committed.
-	of    map[storage.AddrID]storage.AddrID
-	stats map[storage.AddrID]*statsEntry
-	added map[storage.AddrID][]storage.AddrID // members added to a cluster
 	rules map[string]*ruleEntry
-
-	// The current block.
-	undo     storage.ClusterUndo
-	touched  map[storage.AddrID]bool
+	// The current block's rule rows as they were before it.
 	rundo    storage.EthRuleUndo
 	rtouched map[string]bool
 	key      []byte // scratch
 }
 
 func newDBState(db *storage.DB, gen uint32) *dbState {
-	s := &dbState{db: db, gen: gen}
+	s := &dbState{Overlay: cluster.NewOverlay(db, gen)}
 	s.reset()
 	return s
 }
@@ -58,26 +42,22 @@ const maxCached = 4 << 20
 // committed keeps the overlay as a cache once its batch is committed,
 // except the members added to clusters, which the database now returns.
 func (s *dbState) committed() {
-	if len(s.of)+len(s.stats)+len(s.rules) > maxCached {
+	if s.Len()+len(s.rules) > maxCached {
 		s.reset()
 		return
 	}
-	s.added = map[storage.AddrID][]storage.AddrID{}
+	s.Overlay.Committed()
 }
 
 // reset forgets the overlay.
 func (s *dbState) reset() {
-	s.of = map[storage.AddrID]storage.AddrID{}
-	s.stats = map[storage.AddrID]*statsEntry{}
-	s.added = map[storage.AddrID][]storage.AddrID{}
+	s.Reset()
 	s.rules = map[string]*ruleEntry{}
 }
 
 // begin starts a block written into b.
 func (s *dbState) begin(b *storage.Batch) {
-	s.b = b
-	s.undo = storage.ClusterUndo{}
-	s.touched = map[storage.AddrID]bool{}
+	s.Begin(b)
 	s.rundo = storage.EthRuleUndo{}
 	s.rtouched = map[string]bool{}
 }
@@ -85,26 +65,18 @@ func (s *dbState) begin(b *storage.Batch) {
 // end writes the stats and rule rows the block changed, and its undo
 // records.
 func (s *dbState) end(height uint32) {
-	for i := range s.undo.Stats {
-		c := s.undo.Stats[i].Cluster
-		if e := s.stats[c]; e.exists {
-			s.b.PutClusterStats(s.gen, c, &e.s)
-		} else {
-			s.b.DeleteClusterStats(s.gen, c)
-		}
-	}
+	s.End(height)
 	for i := range s.rundo.Rows {
 		k := s.rundo.Rows[i].Key
 		e := s.rules[string(k.Encode(s.key[:0]))]
 		if e.exists {
-			s.b.PutEthRule(k, &e.row)
+			s.B.PutEthRule(k, &e.row)
 		} else {
-			s.b.DeleteEthRule(k)
+			s.B.DeleteEthRule(k)
 		}
 	}
-	s.b.PutClusterUndo(s.gen, height, &s.undo)
-	s.b.PutEthRuleUndo(s.gen, height, &s.rundo)
-	s.b = nil
+	s.B.PutEthRuleUndo(s.Gen, height, &s.rundo)
+	s.B = nil
 }
 
 // rule returns the rule row k (exists false when there is none).
@@ -113,7 +85,7 @@ func (s *dbState) rule(k storage.EthRuleKey) (*ruleEntry, error) {
 	if e, ok := s.rules[string(s.key)]; ok {
 		return e, nil
 	}
-	row, ok, err := s.db.EthRule(k)
+	row, ok, err := s.DB.EthRule(k)
 	if err != nil {
 		return nil, err
 	}
@@ -134,139 +106,41 @@ func (s *dbState) setRule(e *ruleEntry, row storage.EthRuleRow) {
 	e.exists, e.row = true, row
 }
 
-func (s *dbState) cluster(a storage.AddrID) (storage.AddrID, error) {
-	if c, ok := s.of[a]; ok {
-		return c, nil
-	}
-	c, err := s.db.ClusterOf(s.gen, a)
-	if err != nil {
-		return 0, err
-	}
-	s.of[a] = c
-	return c, nil
-}
-
-func (s *dbState) entry(c storage.AddrID) (*statsEntry, error) {
-	if e, ok := s.stats[c]; ok {
-		return e, nil
-	}
-	st, ok, err := s.db.ClusterStats(s.gen, c)
-	if err != nil {
-		return nil, err
-	}
-	e := &statsEntry{exists: ok, s: st}
-	s.stats[c] = e
-	return e, nil
-}
-
-// touch returns the stats of c for changing, saving them for the undo
-// record the first time in a block.
-func (s *dbState) touch(c storage.AddrID) (*statsEntry, error) {
-	e, err := s.entry(c)
-	if err != nil || s.touched[c] {
-		return e, err
-	}
-	s.touched[c] = true
-	s.undo.Stats = append(s.undo.Stats, storage.StatsUndo{Cluster: c, Had: e.exists, Stats: e.s})
-	return e, nil
-}
-
-// members returns every member of cluster c, committed or not.
-func (s *dbState) members(c storage.AddrID, size uint64) ([]storage.AddrID, error) {
-	if size <= 1 {
-		return []storage.AddrID{c}, nil
-	}
-	var out []storage.AddrID
-	if err := s.db.ClusterMembers(s.gen, c, 0, func(a storage.AddrID) bool {
-		out = append(out, a)
-		return true
-	}); err != nil {
-		return nil, err
-	}
-	out = append(out, s.added[c]...)
-	slices.Sort(out)
-	return out, nil
-}
-
 // find returns the cluster of a and its size.
-func (s *dbState) find(a storage.AddrID) (storage.AddrID, uint64, error) {
-	c, err := s.cluster(a)
-	if err != nil {
-		return 0, 0, err
-	}
-	e, err := s.entry(c)
-	if err != nil {
-		return 0, 0, err
-	}
-	return c, max(e.s.Size, 1), nil
-}
+func (s *dbState) find(a storage.AddrID) (storage.AddrID, uint64, error) { return s.Find(a) }
 
 // flow adds one transfer edge that address a received (in) or sent, of
 // gwei ether, at height, to the stats of its cluster; an address seen for
 // the first time becomes a cluster of its own.
 func (s *dbState) flow(a storage.AddrID, gwei uint64, height uint32, in bool) error {
-	c, err := s.cluster(a)
+	c, err := s.Cluster(a)
 	if err != nil {
 		return err
 	}
-	e, err := s.touch(c)
+	e, err := s.Touch(c)
 	if err != nil {
 		return err
 	}
-	if !e.exists {
-		e.exists = true
-		e.s = storage.ClusterStats{Size: 1, FirstSeen: height}
+	if !e.Exists {
+		e.Exists = true
+		e.S = storage.ClusterStats{Size: 1, FirstSeen: height}
 	}
 	if in {
-		e.s.Received += gwei
-		e.s.Outputs++
+		e.S.Received += gwei
+		e.S.Outputs++
 	} else {
-		e.s.Sent += gwei
-		e.s.Inputs++
+		e.S.Sent += gwei
+		e.S.Inputs++
 	}
-	e.s.LastSeen = max(e.s.LastSeen, height)
+	e.S.LastSeen = max(e.S.LastSeen, height)
 	return nil
 }
 
 // merge joins cluster loser into cluster winner for the link a–b.
 func (s *dbState) merge(winner, loser storage.AddrID, l *link) error {
-	we, err := s.touch(winner)
-	if err != nil {
+	if err := s.Merge(winner, loser, l.a, l.b, l.ev); err != nil {
 		return err
 	}
-	le, err := s.touch(loser)
-	if err != nil {
-		return err
-	}
-	lm, err := s.members(loser, le.s.Size)
-	if err != nil {
-		return err
-	}
-	wsize := max(we.s.Size, 1)
-	s.undo.Merges = append(s.undo.Merges, storage.MergeUndo{Winner: winner, Loser: loser, WinnerSizeBefore: wsize, A: l.a, B: l.b, LoserMembers: lm})
-	if wsize == 1 {
-		s.b.PutClusterMember(s.gen, winner, winner)
-		s.added[winner] = append(s.added[winner], winner)
-	}
-	for _, m := range lm {
-		s.b.PutClusterOf(s.gen, m, winner)
-		s.of[m] = winner
-		s.b.PutClusterMember(s.gen, winner, m)
-		if le.s.Size > 1 {
-			s.b.DeleteClusterMember(s.gen, loser, m)
-		}
-	}
-	s.added[winner] = append(s.added[winner], lm...)
-	delete(s.added, loser)
-	if !we.exists {
-		we.exists, we.s = true, storage.ClusterStats{Size: 1}
-	}
-	if !le.exists {
-		le.s = storage.ClusterStats{Size: 1}
-	}
-	we.s.Merge(&le.s)
-	le.exists, le.s = false, storage.ClusterStats{}
-	s.b.PutClusterLink(s.gen, l.a, l.b, l.ev)
-	s.b.PutEthLinkDetail(s.gen, l.a, l.b, &l.detail)
+	s.B.PutEthLinkDetail(s.Gen, l.a, l.b, &l.detail)
 	return nil
 }
