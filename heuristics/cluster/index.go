@@ -152,28 +152,7 @@ func (x *Index) DisconnectBlock(b *storage.Batch, blk *indexer.ConnectedBlock) e
 	if err != nil {
 		return err
 	}
-	for i := len(u.Merges) - 1; i >= 0; i-- {
-		m := &u.Merges[i]
-		for _, a := range m.LoserMembers {
-			b.PutClusterOf(x.gen, a, m.Loser)
-			b.DeleteClusterMember(x.gen, m.Winner, a)
-			if len(m.LoserMembers) > 1 {
-				b.PutClusterMember(x.gen, m.Loser, a)
-			}
-		}
-		if m.WinnerSizeBefore == 1 {
-			b.DeleteClusterMember(x.gen, m.Winner, m.Winner)
-		}
-		b.DeleteClusterLink(x.gen, m.A, m.B)
-	}
-	for i := range u.Stats {
-		s := &u.Stats[i]
-		if s.Had {
-			b.PutClusterStats(x.gen, s.Cluster, &s.Stats)
-		} else {
-			b.DeleteClusterStats(x.gen, s.Cluster)
-		}
-	}
+	UndoBlock(b, x.gen, &u, nil)
 	b.DeleteClusterTxs(x.gen, blk.Block.FirstTxNum, blk.Block.FirstTxNum+storage.TxNum(blk.Block.NumTx))
 	b.DeleteClusterUndo(x.gen, blk.Height)
 	if x.set.Has(ChangeSpend) {

@@ -193,3 +193,35 @@ func (o *Overlay) Merge(winner, loser, a, b storage.AddrID, ev storage.Evidence)
 	o.B.PutClusterLink(o.Gen, a, b, ev)
 	return nil
 }
+
+// UndoBlock writes into b what reverses u, the undo record of one block of
+// generation gen: its merges, newest first, with their link rows, then the
+// stats it changed. unlink, when not nil, is called for each undone link,
+// for the rows a caller keeps beside the link.
+func UndoBlock(b *storage.Batch, gen uint32, u *storage.ClusterUndo, unlink func(a, b storage.AddrID)) {
+	for i := len(u.Merges) - 1; i >= 0; i-- {
+		m := &u.Merges[i]
+		for _, a := range m.LoserMembers {
+			b.PutClusterOf(gen, a, m.Loser)
+			b.DeleteClusterMember(gen, m.Winner, a)
+			if len(m.LoserMembers) > 1 {
+				b.PutClusterMember(gen, m.Loser, a)
+			}
+		}
+		if m.WinnerSizeBefore == 1 {
+			b.DeleteClusterMember(gen, m.Winner, m.Winner)
+		}
+		b.DeleteClusterLink(gen, m.A, m.B)
+		if unlink != nil {
+			unlink(m.A, m.B)
+		}
+	}
+	for i := range u.Stats {
+		s := &u.Stats[i]
+		if s.Had {
+			b.PutClusterStats(gen, s.Cluster, &s.Stats)
+		} else {
+			b.DeleteClusterStats(gen, s.Cluster)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math/big"
 
 	chain "github.com/spoorhq/spoor/chains/ethereum"
+	"github.com/spoorhq/spoor/heuristics/cluster"
 	ethindex "github.com/spoorhq/spoor/indexer/ethereum"
 	"github.com/spoorhq/spoor/storage"
 )
@@ -494,29 +495,7 @@ func (x *Index) DisconnectBlock(b *storage.Batch, blk *ethindex.Block) error {
 	if err != nil {
 		return fmt.Errorf("ethereum cluster generation %d: %w", x.gen, err)
 	}
-	for i := len(u.Merges) - 1; i >= 0; i-- {
-		m := &u.Merges[i]
-		for _, a := range m.LoserMembers {
-			b.PutClusterOf(x.gen, a, m.Loser)
-			b.DeleteClusterMember(x.gen, m.Winner, a)
-			if len(m.LoserMembers) > 1 {
-				b.PutClusterMember(x.gen, m.Loser, a)
-			}
-		}
-		if m.WinnerSizeBefore == 1 {
-			b.DeleteClusterMember(x.gen, m.Winner, m.Winner)
-		}
-		b.DeleteClusterLink(x.gen, m.A, m.B)
-		b.DeleteEthLinkDetail(x.gen, m.A, m.B)
-	}
-	for i := range u.Stats {
-		s := &u.Stats[i]
-		if s.Had {
-			b.PutClusterStats(x.gen, s.Cluster, &s.Stats)
-		} else {
-			b.DeleteClusterStats(x.gen, s.Cluster)
-		}
-	}
+	cluster.UndoBlock(b, x.gen, &u, func(a, c storage.AddrID) { b.DeleteEthLinkDetail(x.gen, a, c) })
 	for i := range ru.Rows {
 		r := &ru.Rows[i]
 		if r.Had {
