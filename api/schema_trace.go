@@ -110,6 +110,7 @@ func (ts *traceSchema) fields() graphql.Fields {
 		"taintSat": field(nn(long), "The traced part of that value, in satoshi.", func(s any) any { return s.(trace.Node).Taint }),
 		"tags":     field(list(tag), "Labels of the address.", func(s any) any { return nonNilTags(s.(trace.Node).Tags) }),
 		"seed":     field(nn(graphql.Boolean), "Whether the walk started here.", func(s any) any { return s.(trace.Node).Seed }),
+		"end":      field(graphql.String, "Why the walk did not go on through this transaction (mixing), or null.", func(s any) any { return nilIfEmpty(s.(trace.Node).End) }),
 	}})
 	traceEdge := graphql.NewObject(graphql.ObjectConfig{Name: "TraceEdge", Description: "A flow of value: an input (address into transaction) or an output (transaction to address).", Fields: graphql.Fields{
 		"from":      field(nn(graphql.String), "Id of the node the value leaves.", func(s any) any { return s.(trace.Edge).From }),

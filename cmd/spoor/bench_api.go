@@ -266,7 +266,11 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	}
 	opts := api.ServerOptions{RatePerSecond: 1e9, RateBurst: 1e9, MaxConcurrent: 4 * o.Concurrency, Log: slog.New(slog.DiscardHandler)}
 	opts.EnsureDefaults()
-	names := addressNamer(db, bnet)
+	cachedNames, err := trace.NewCachedNamer(addressNamer(db, bnet), 1<<18)
+	if err != nil {
+		return err
+	}
+	names := cachedNames.Name
 	own, _, err := trace.LoadLabels(db)
 	if err != nil {
 		return err

@@ -161,7 +161,11 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 	if err != nil {
 		return fmt.Errorf("serve.trace_cache_entries: %w", err)
 	}
-	engine := trace.NewEngine(cached, labels, addressNamer(db, bnet))
+	names, err := trace.NewCachedNamer(addressNamer(db, bnet), sc.TraceCacheEntries)
+	if err != nil {
+		return fmt.Errorf("serve.trace_cache_entries: %w", err)
+	}
+	engine := trace.NewEngine(cached, labels, names.Name)
 	if engine, err = attachExposureIndex(engine, db, own, cfg.Trace.Screen.limits(), log); err != nil {
 		return err
 	}
