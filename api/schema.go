@@ -32,6 +32,9 @@ type Builder struct {
 	costs     map[string]int64
 	listSizes map[string]int64
 	mutations graphql.Fields
+	// bulkScreen, set by the trace area, answers POST /screen without
+	// the executor.
+	bulkScreen bulkScreenFunc
 }
 
 // AddMutation adds a root field of the Mutation type. Its resolver should
@@ -69,6 +72,9 @@ type Schema struct {
 	gql       graphql.Schema
 	costs     map[string]int64
 	listSizes map[string]int64
+	// bulkScreen is the trace area's screenMany for POST /screen's
+	// direct path; nil without a trace area.
+	bulkScreen bulkScreenFunc
 }
 
 // SchemaOptions configure NewSchema.
@@ -116,7 +122,7 @@ func NewSchema(opts SchemaOptions, areas ...Area) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: schema: %w", err)
 	}
-	return &Schema{gql: s, costs: b.costs, listSizes: b.listSizes, docs: newDocCache(1024, 16<<20)}, nil
+	return &Schema{gql: s, costs: b.costs, listSizes: b.listSizes, docs: newDocCache(1024, 16<<20), bulkScreen: b.bulkScreen}, nil
 }
 
 // GraphQL returns the underlying graphql-go schema.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -39,6 +40,7 @@ type TraceReader interface {
 func TraceArea(e *trace.Engine, r TraceReader, labels trace.Labeler, net bitcoin.Network, opts TraceOptions) Area {
 	return func(b *Builder) (graphql.Fields, error) {
 		ts := &traceSchema{b: b, e: e, r: r, labels: labels, net: net, opts: opts}
+		b.bulkScreen = ts.screenDirect
 		return ts.fields(), nil
 	}
 }
@@ -69,6 +71,11 @@ func (ts *traceSchema) addrID(arg, s string) (storage.AddrID, error) {
 // rejecting requests above the bound.
 func lower(field, arg string, bound int, p graphql.ResolveParams) (int, error) {
 	v, ok := p.Args[arg].(int)
+	return lowerTo(field, arg, bound, v, ok)
+}
+
+// lowerTo is lower for a requested value v, given when ok.
+func lowerTo(field, arg string, bound, v int, ok bool) (int, error) {
 	if !ok {
 		return bound, nil
 	}
@@ -339,17 +346,37 @@ func (ts *traceSchema) fields() graphql.Fields {
 
 func (ts *traceSchema) resolveScreenMany(p graphql.ResolveParams) (any, error) {
 	raw, _ := p.Args["addresses"].([]any)
+	addrs := make([]string, len(raw))
+	for i, a := range raw {
+		addrs[i], _ = a.(string)
+	}
+	hops, ok := p.Args["hops"].(int)
+	return ts.screenMany(p.Context, addrs, hops, ok, wantsEvidence(p))
+}
+
+// screenDirect is screenMany for POST /screen's direct path, which runs
+// without the GraphQL executor and never asks for evidence.
+func (ts *traceSchema) screenDirect(ctx context.Context, addrs []string, hops *int) ([]*trace.Screening, error) {
+	if hops == nil {
+		return ts.screenMany(ctx, addrs, 0, false, false)
+	}
+	return ts.screenMany(ctx, addrs, *hops, true, false)
+}
+
+// screenMany screens the addresses in parallel, in the order given; hops,
+// when given (ok), lowers the configured bound.
+func (ts *traceSchema) screenMany(ctx context.Context, addrs []string, hops int, ok, evidence bool) ([]*trace.Screening, error) {
 	maxBulk := ts.opts.MaxBulk
 	if maxBulk == 0 {
 		maxBulk = 10_000
 	}
-	if len(raw) > maxBulk {
-		return nil, Errorf(CodeLimit, "screenMany: %d addresses; the limit is %d per request", len(raw), maxBulk)
+	if len(addrs) > maxBulk {
+		return nil, Errorf(CodeLimit, "screenMany: %d addresses; the limit is %d per request", len(addrs), maxBulk)
 	}
-	ids := make([]storage.AddrID, len(raw))
-	for i, a := range raw {
+	ids := make([]storage.AddrID, len(addrs))
+	for i, a := range addrs {
 		var err error
-		if ids[i], err = ts.addrID(fmt.Sprintf("addresses[%d]", i), a.(string)); err != nil {
+		if ids[i], err = ts.addrID(fmt.Sprintf("addresses[%d]", i), a); err != nil {
 			return nil, err
 		}
 	}
@@ -358,16 +385,22 @@ func (ts *traceSchema) resolveScreenMany(p graphql.ResolveParams) (any, error) {
 		lim.MaxHops = 4
 	}
 	var err error
-	if lim.MaxHops, err = lower("screenMany", "hops", lim.MaxHops, p); err != nil {
+	if lim.MaxHops, err = lowerTo("screenMany", "hops", lim.MaxHops, hops, ok); err != nil {
 		return nil, err
 	}
-	lim.Evidence = wantsEvidence(p)
+	lim.Evidence = evidence
 	out := make([]*trace.Screening, len(ids))
-	g, ctx := errgroup.WithContext(p.Context)
+	if len(ids) == 1 {
+		// One address, the common case: no goroutine to start.
+		s, err := ts.e.Screen(ctx, ids[0], ts.opts.Rules, lim)
+		out[0] = s
+		return out, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, id := range ids {
 		g.Go(func() error {
-			s, err := ts.e.Screen(ctx, id, ts.opts.Rules, lim)
+			s, err := ts.e.Screen(gctx, id, ts.opts.Rules, lim)
 			out[i] = s
 			return err
 		})
