@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/storage"
 	"github.com/spoorhq/spoor/trace"
@@ -39,7 +40,11 @@ type TraceReader interface {
 // viewers.
 func TraceArea(e *trace.Engine, r TraceReader, labels trace.Labeler, net bitcoin.Network, opts TraceOptions) Area {
 	return func(b *Builder) (graphql.Fields, error) {
-		ts := &traceSchema{b: b, e: e, r: r, labels: labels, net: net, opts: opts}
+		ids, err := lru.New[string, storage.AddrID](addrIDCacheEntries)
+		if err != nil {
+			return nil, err
+		}
+		ts := &traceSchema{b: b, e: e, r: r, labels: labels, net: net, opts: opts, ids: ids}
 		b.bulkScreen = ts.screenDirect
 		return ts.fields(), nil
 	}
@@ -52,10 +57,24 @@ type traceSchema struct {
 	labels trace.Labeler
 	net    bitcoin.Network
 	opts   TraceOptions
+	// ids caches the numbers of addresses asked about: a server screens
+	// the same addresses again and again, and each lookup parses the
+	// text and reads the index. Only found addresses are kept; like the
+	// engine's read cache, it must be rebuilt after a reorg. Nil caches
+	// nothing.
+	ids *lru.Cache[string, storage.AddrID]
 }
+
+// addrIDCacheEntries is how many address numbers traceSchema keeps.
+const addrIDCacheEntries = 1 << 16
 
 // addrID resolves an address argument, with errors naming the argument.
 func (ts *traceSchema) addrID(arg, s string) (storage.AddrID, error) {
+	if ts.ids != nil {
+		if id, ok := ts.ids.Get(s); ok {
+			return id, nil
+		}
+	}
 	class, payload, err := bitcoin.ParseAddress(ts.net, s)
 	if err != nil {
 		return 0, Errorf(CodeBadInput, "%s: %s is not a %s address: %s", arg, clip(s, 100), ts.net.Name, clip(errorTail(err), 200))
@@ -63,6 +82,9 @@ func (ts *traceSchema) addrID(arg, s string) (storage.AddrID, error) {
 	id, err := ts.r.LookupAddr(uint8(class), payload)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, Errorf(CodeNotFound, "%s: %s is not indexed: never seen on %s", arg, clip(s, 100), ts.net.Name)
+	}
+	if err == nil && ts.ids != nil {
+		ts.ids.Add(s, id)
 	}
 	return id, err
 }
@@ -315,8 +337,7 @@ func (ts *traceSchema) fields() graphql.Fields {
 				if lim.MaxHops, err = lower("screen", "hops", lim.MaxHops, p); err != nil {
 					return nil, err
 				}
-				lim.Evidence = wantsEvidence(p)
-				return ts.e.Screen(p.Context, id, ts.opts.Rules, lim)
+				return ts.e.Screen(p.Context, id, ts.opts.Rules, evidenceLimits(p, lim))
 			}),
 		},
 		"screenMany": {
@@ -351,21 +372,30 @@ func (ts *traceSchema) resolveScreenMany(p graphql.ResolveParams) (any, error) {
 		addrs[i], _ = a.(string)
 	}
 	hops, ok := p.Args["hops"].(int)
-	return ts.screenMany(p.Context, addrs, hops, ok, wantsEvidence(p))
+	r, sending := evidenceSides(p)
+	var only trace.Direction
+	switch {
+	case r && !sending:
+		only = trace.Receiving
+	case sending && !r:
+		only = trace.Sending
+	}
+	return ts.screenMany(p.Context, addrs, hops, ok, r || sending, only)
 }
 
 // screenDirect is screenMany for POST /screen's direct path, which runs
 // without the GraphQL executor and never asks for evidence.
 func (ts *traceSchema) screenDirect(ctx context.Context, addrs []string, hops *int) ([]*trace.Screening, error) {
 	if hops == nil {
-		return ts.screenMany(ctx, addrs, 0, false, false)
+		return ts.screenMany(ctx, addrs, 0, false, false, 0)
 	}
-	return ts.screenMany(ctx, addrs, *hops, true, false)
+	return ts.screenMany(ctx, addrs, *hops, true, false, 0)
 }
 
 // screenMany screens the addresses in parallel, in the order given; hops,
-// when given (ok), lowers the configured bound.
-func (ts *traceSchema) screenMany(ctx context.Context, addrs []string, hops int, ok, evidence bool) ([]*trace.Screening, error) {
+// when given (ok), lowers the configured bound. With evidence, only is the
+// side to find it for (0 for both).
+func (ts *traceSchema) screenMany(ctx context.Context, addrs []string, hops int, ok, evidence bool, only trace.Direction) ([]*trace.Screening, error) {
 	maxBulk := ts.opts.MaxBulk
 	if maxBulk == 0 {
 		maxBulk = 10_000
@@ -388,7 +418,7 @@ func (ts *traceSchema) screenMany(ctx context.Context, addrs []string, hops int,
 	if lim.MaxHops, err = lowerTo("screenMany", "hops", lim.MaxHops, hops, ok); err != nil {
 		return nil, err
 	}
-	lim.Evidence = evidence
+	lim.Evidence, lim.EvidenceOnly = evidence, only
 	out := make([]*trace.Screening, len(ids))
 	if len(ids) == 1 {
 		// One address, the common case: no goroutine to start.

@@ -59,6 +59,11 @@ type ExposureLimits struct {
 	// from a fresh precomputed exposure index, which holds the figures
 	// but not their evidence.
 	Evidence bool
+	// EvidenceOnly, with Evidence, finds the evidence of this side only
+	// (0: both): a screening answered from the exposure index then walks
+	// one way instead of two. The other side keeps its figures, without
+	// entities or paths.
+	EvidenceOnly Direction
 }
 
 // WithDefaults returns the limits with zero fields set to their defaults,
