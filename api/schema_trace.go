@@ -500,9 +500,15 @@ func (ts *traceSchema) resolveTrace(p graphql.ResolveParams) (any, error) {
 		}
 		lim.MinValue = max(lim.MinValue, n)
 	}
-	walk := ts.e.Forward
+	e := ts.e
+	if !selectsField(p, "nodes") {
+		// Naming reads and encodes every address node; a query that
+		// shows no nodes does not need it.
+		e = e.WithoutNames()
+	}
+	walk := e.Forward
 	if p.Args["direction"].(string) == "backward" {
-		walk = ts.e.Backward
+		walk = e.Backward
 		if m == trace.TIHO {
 			return nil, Errorf(CodeBadInput, "trace: model TIHO traces forward only")
 		}

@@ -37,6 +37,15 @@ func (e *Engine) WithExposureIndex(ix *ExposureIndex) *Engine {
 	return &c
 }
 
+// WithoutNames returns a copy of the engine whose results leave the
+// address texts of nodes (and screenings) empty, for callers that show
+// none: naming reads and encodes every address.
+func (e *Engine) WithoutNames() *Engine {
+	c := *e
+	c.names = nil
+	return &c
+}
+
 // ErrBudget is wrapped by the errors of walks that could not even start
 // within their budget.
 var ErrBudget = errors.New("trace: budget exhausted")
