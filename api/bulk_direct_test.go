@@ -13,6 +13,7 @@ import (
 	"sort"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/spoorhq/spoor/api/audit"
 	"github.com/spoorhq/spoor/storage"
@@ -70,7 +71,7 @@ func TestBulkDirectMatchesGraphQL(t *testing.T) {
 	// the direct path, "graphql" lines from the executor.
 	var logBuf syncBuffer
 	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(NewServer(w.schema, kr, alog, ServerOptions{RatePerSecond: 1e6, RateBurst: 1e6, Log: log}).Handler())
+	srv := httptest.NewServer(NewServer(w.schema, kr, alog, ServerOptions{RatePerSecond: 1e6, RateBurst: 1e6, Log: log, Timeout: 5 * time.Minute}).Handler())
 	defer srv.Close()
 
 	post := func(path, key string, body []byte) (int, []byte) {

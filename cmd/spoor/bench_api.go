@@ -300,11 +300,13 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	hs := &http.Server{Handler: api.NewServer(schema, kr, alog, opts).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	// Shut down, not close: handlers still walking for the last load
-	// generator's requests must end before the index closes.
+	// generator's requests must end before the index closes, and so must
+	// resolvers left running by requests answered with a timeout.
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		_ = hs.Shutdown(sctx)
+		_ = schema.Wait(sctx)
 	}()
 	base := "http://" + ln.Addr().String()
 

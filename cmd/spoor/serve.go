@@ -229,6 +229,11 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 	if err := hs.Shutdown(shutdown); err != nil {
 		return fmt.Errorf("stopping the server: %w", err)
 	}
+	// Requests answered with a timeout may have left resolvers walking;
+	// the index closes after them.
+	if err := schema.Wait(shutdown); err != nil {
+		return fmt.Errorf("stopping the server: %w", err)
+	}
 	fmt.Fprintln(c.stdout, "stopped; audit log head", alog.Head().Seq)
 	return nil
 }
