@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 )
 
 // bulkScreenQuery is the GraphQL query behind POST /screen: every
@@ -48,8 +49,11 @@ type bulkScreenRequest struct {
 // {"addresses": [...], "hops": n, "evidence": false} runs as the screenMany GraphQL query,
 // with the same key, role, rate, size and time limits and the same audit
 // entry as any query; the answer is GraphQL's {"data": {"screenMany":
-// [...]}} or {"errors": [...]}.
+// [...]}} or {"errors": [...]}. Without evidence, a request that
+// succeeds is answered directly (serveBulkDirect); everything else goes
+// through the GraphQL executor.
 func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	if err != nil {
 		httpError(w, http.StatusRequestEntityTooLarge, CodeLimit, fmt.Sprintf("the body exceeds the limit of %d bytes", s.opts.MaxBodyBytes))
@@ -66,9 +70,16 @@ func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, CodeBadInput, "addresses: at least one address is needed")
 		return
 	}
+	caller, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
 	vars := map[string]any{"addresses": req.Addresses}
 	if req.Hops != nil {
 		vars["hops"] = *req.Hops
+	}
+	if !req.Evidence && s.serveBulkDirect(w, r, caller, req, vars, start) {
+		return
 	}
 	gql, err := json.Marshal(map[string]any{"query": bulkScreenQuery(req.Evidence), "variables": vars, "operationName": "BulkScreen"})
 	if err != nil {
@@ -77,5 +88,5 @@ func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(gql))
 	r.ContentLength = int64(len(gql))
-	s.serveGraphQL(w, r)
+	s.runGraphQL(w, r, caller, start)
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/graphql-go/graphql"
 	"github.com/graphql-go/graphql/language/ast"
@@ -32,6 +34,12 @@ type Builder struct {
 	costs     map[string]int64
 	listSizes map[string]int64
 	mutations graphql.Fields
+	// bulkScreen, set by the trace area, answers POST /screen without
+	// the executor.
+	bulkScreen bulkScreenFunc
+	// running counts the resolvers running (RequireRole's), shared with
+	// the Schema.
+	running *atomic.Int64
 }
 
 // AddMutation adds a root field of the Mutation type. Its resolver should
@@ -69,6 +77,28 @@ type Schema struct {
 	gql       graphql.Schema
 	costs     map[string]int64
 	listSizes map[string]int64
+	// bulkScreen is the trace area's screenMany for POST /screen's
+	// direct path; nil without a trace area.
+	bulkScreen bulkScreenFunc
+	// running counts the resolvers running, including those of requests
+	// already answered with a timeout: the executor leaves them running
+	// until they notice their deadline.
+	running *atomic.Int64
+}
+
+// Wait returns once no resolver is running, or ctx is done. A server
+// shutting down calls it after the HTTP server's Shutdown and before
+// closing the index: a request answered with a timeout may leave its
+// resolver still walking the index for a while.
+func (s *Schema) Wait(ctx context.Context) error {
+	for s.running.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("api: %d resolvers still running: %w", s.running.Load(), ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // SchemaOptions configure NewSchema.
@@ -84,7 +114,7 @@ func NewSchema(opts SchemaOptions, areas ...Area) (*Schema, error) {
 		opts.MaxPageSize = 100
 	}
 	b := &Builder{Log: opts.Log, MaxPageSize: opts.MaxPageSize, types: map[string]graphql.Type{},
-		costs: map[string]int64{}, listSizes: map[string]int64{}}
+		costs: map[string]int64{}, listSizes: map[string]int64{}, running: new(atomic.Int64)}
 	b.AddType(newLong())
 	root := graphql.Fields{}
 	for i, area := range areas {
@@ -116,7 +146,7 @@ func NewSchema(opts SchemaOptions, areas ...Area) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: schema: %w", err)
 	}
-	return &Schema{gql: s, costs: b.costs, listSizes: b.listSizes, docs: newDocCache(1024, 16<<20)}, nil
+	return &Schema{gql: s, costs: b.costs, listSizes: b.listSizes, docs: newDocCache(1024, 16<<20), bulkScreen: b.bulkScreen, running: b.running}, nil
 }
 
 // GraphQL returns the underlying graphql-go schema.
@@ -128,6 +158,10 @@ func (s *Schema) GraphQL() *graphql.Schema { return &s.gql }
 // internal error (logged with a reference) so nothing internal leaks.
 func (b *Builder) RequireRole(min Role, resolve graphql.FieldResolveFn) graphql.FieldResolveFn {
 	return func(p graphql.ResolveParams) (out any, err error) {
+		if b.running != nil {
+			b.running.Add(1)
+			defer b.running.Add(-1)
+		}
 		ctx := p.Context
 		if ctx == nil {
 			ctx = context.Background()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/graphql-go/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/storage"
 	"github.com/spoorhq/spoor/trace"
@@ -38,7 +40,12 @@ type TraceReader interface {
 // viewers.
 func TraceArea(e *trace.Engine, r TraceReader, labels trace.Labeler, net bitcoin.Network, opts TraceOptions) Area {
 	return func(b *Builder) (graphql.Fields, error) {
-		ts := &traceSchema{b: b, e: e, r: r, labels: labels, net: net, opts: opts}
+		ids, err := lru.New[string, storage.AddrID](addrIDCacheEntries)
+		if err != nil {
+			return nil, err
+		}
+		ts := &traceSchema{b: b, e: e, r: r, labels: labels, net: net, opts: opts, ids: ids}
+		b.bulkScreen = ts.screenDirect
 		return ts.fields(), nil
 	}
 }
@@ -50,10 +57,24 @@ type traceSchema struct {
 	labels trace.Labeler
 	net    bitcoin.Network
 	opts   TraceOptions
+	// ids caches the numbers of addresses asked about: a server screens
+	// the same addresses again and again, and each lookup parses the
+	// text and reads the index. Only found addresses are kept; like the
+	// engine's read cache, it must be rebuilt after a reorg. Nil caches
+	// nothing.
+	ids *lru.Cache[string, storage.AddrID]
 }
+
+// addrIDCacheEntries is how many address numbers traceSchema keeps.
+const addrIDCacheEntries = 1 << 16
 
 // addrID resolves an address argument, with errors naming the argument.
 func (ts *traceSchema) addrID(arg, s string) (storage.AddrID, error) {
+	if ts.ids != nil {
+		if id, ok := ts.ids.Get(s); ok {
+			return id, nil
+		}
+	}
 	class, payload, err := bitcoin.ParseAddress(ts.net, s)
 	if err != nil {
 		return 0, Errorf(CodeBadInput, "%s: %s is not a %s address: %s", arg, clip(s, 100), ts.net.Name, clip(errorTail(err), 200))
@@ -62,6 +83,9 @@ func (ts *traceSchema) addrID(arg, s string) (storage.AddrID, error) {
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, Errorf(CodeNotFound, "%s: %s is not indexed: never seen on %s", arg, clip(s, 100), ts.net.Name)
 	}
+	if err == nil && ts.ids != nil {
+		ts.ids.Add(s, id)
+	}
 	return id, err
 }
 
@@ -69,6 +93,11 @@ func (ts *traceSchema) addrID(arg, s string) (storage.AddrID, error) {
 // rejecting requests above the bound.
 func lower(field, arg string, bound int, p graphql.ResolveParams) (int, error) {
 	v, ok := p.Args[arg].(int)
+	return lowerTo(field, arg, bound, v, ok)
+}
+
+// lowerTo is lower for a requested value v, given when ok.
+func lowerTo(field, arg string, bound, v int, ok bool) (int, error) {
 	if !ok {
 		return bound, nil
 	}
@@ -110,6 +139,7 @@ func (ts *traceSchema) fields() graphql.Fields {
 		"taintSat": field(nn(long), "The traced part of that value, in satoshi.", func(s any) any { return s.(trace.Node).Taint }),
 		"tags":     field(list(tag), "Labels of the address.", func(s any) any { return nonNilTags(s.(trace.Node).Tags) }),
 		"seed":     field(nn(graphql.Boolean), "Whether the walk started here.", func(s any) any { return s.(trace.Node).Seed }),
+		"end":      field(graphql.String, "Why the walk did not go on through this transaction (mixing), or null.", func(s any) any { return nilIfEmpty(s.(trace.Node).End) }),
 	}})
 	traceEdge := graphql.NewObject(graphql.ObjectConfig{Name: "TraceEdge", Description: "A flow of value: an input (address into transaction) or an output (transaction to address).", Fields: graphql.Fields{
 		"from":      field(nn(graphql.String), "Id of the node the value leaves.", func(s any) any { return s.(trace.Edge).From }),
@@ -307,8 +337,7 @@ func (ts *traceSchema) fields() graphql.Fields {
 				if lim.MaxHops, err = lower("screen", "hops", lim.MaxHops, p); err != nil {
 					return nil, err
 				}
-				lim.Evidence = wantsEvidence(p)
-				return ts.e.Screen(p.Context, id, ts.opts.Rules, lim)
+				return ts.e.Screen(p.Context, id, ts.opts.Rules, evidenceLimits(p, lim))
 			}),
 		},
 		"screenMany": {
@@ -338,17 +367,46 @@ func (ts *traceSchema) fields() graphql.Fields {
 
 func (ts *traceSchema) resolveScreenMany(p graphql.ResolveParams) (any, error) {
 	raw, _ := p.Args["addresses"].([]any)
+	addrs := make([]string, len(raw))
+	for i, a := range raw {
+		addrs[i], _ = a.(string)
+	}
+	hops, ok := p.Args["hops"].(int)
+	r, sending := evidenceSides(p)
+	var only trace.Direction
+	switch {
+	case r && !sending:
+		only = trace.Receiving
+	case sending && !r:
+		only = trace.Sending
+	}
+	return ts.screenMany(p.Context, addrs, hops, ok, r || sending, only)
+}
+
+// screenDirect is screenMany for POST /screen's direct path, which runs
+// without the GraphQL executor and never asks for evidence.
+func (ts *traceSchema) screenDirect(ctx context.Context, addrs []string, hops *int) ([]*trace.Screening, error) {
+	if hops == nil {
+		return ts.screenMany(ctx, addrs, 0, false, false, 0)
+	}
+	return ts.screenMany(ctx, addrs, *hops, true, false, 0)
+}
+
+// screenMany screens the addresses in parallel, in the order given; hops,
+// when given (ok), lowers the configured bound. With evidence, only is the
+// side to find it for (0 for both).
+func (ts *traceSchema) screenMany(ctx context.Context, addrs []string, hops int, ok, evidence bool, only trace.Direction) ([]*trace.Screening, error) {
 	maxBulk := ts.opts.MaxBulk
 	if maxBulk == 0 {
 		maxBulk = 10_000
 	}
-	if len(raw) > maxBulk {
-		return nil, Errorf(CodeLimit, "screenMany: %d addresses; the limit is %d per request", len(raw), maxBulk)
+	if len(addrs) > maxBulk {
+		return nil, Errorf(CodeLimit, "screenMany: %d addresses; the limit is %d per request", len(addrs), maxBulk)
 	}
-	ids := make([]storage.AddrID, len(raw))
-	for i, a := range raw {
+	ids := make([]storage.AddrID, len(addrs))
+	for i, a := range addrs {
 		var err error
-		if ids[i], err = ts.addrID(fmt.Sprintf("addresses[%d]", i), a.(string)); err != nil {
+		if ids[i], err = ts.addrID(fmt.Sprintf("addresses[%d]", i), a); err != nil {
 			return nil, err
 		}
 	}
@@ -357,16 +415,22 @@ func (ts *traceSchema) resolveScreenMany(p graphql.ResolveParams) (any, error) {
 		lim.MaxHops = 4
 	}
 	var err error
-	if lim.MaxHops, err = lower("screenMany", "hops", lim.MaxHops, p); err != nil {
+	if lim.MaxHops, err = lowerTo("screenMany", "hops", lim.MaxHops, hops, ok); err != nil {
 		return nil, err
 	}
-	lim.Evidence = wantsEvidence(p)
+	lim.Evidence, lim.EvidenceOnly = evidence, only
 	out := make([]*trace.Screening, len(ids))
-	g, ctx := errgroup.WithContext(p.Context)
+	if len(ids) == 1 {
+		// One address, the common case: no goroutine to start.
+		s, err := ts.e.Screen(ctx, ids[0], ts.opts.Rules, lim)
+		out[0] = s
+		return out, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, id := range ids {
 		g.Go(func() error {
-			s, err := ts.e.Screen(ctx, id, ts.opts.Rules, lim)
+			s, err := ts.e.Screen(gctx, id, ts.opts.Rules, lim)
 			out[i] = s
 			return err
 		})
@@ -436,9 +500,15 @@ func (ts *traceSchema) resolveTrace(p graphql.ResolveParams) (any, error) {
 		}
 		lim.MinValue = max(lim.MinValue, n)
 	}
-	walk := ts.e.Forward
+	e := ts.e
+	if !selectsField(p, "nodes") {
+		// Naming reads and encodes every address node; a query that
+		// shows no nodes does not need it.
+		e = e.WithoutNames()
+	}
+	walk := e.Forward
 	if p.Args["direction"].(string) == "backward" {
-		walk = ts.e.Backward
+		walk = e.Backward
 		if m == trace.TIHO {
 			return nil, Errorf(CodeBadInput, "trace: model TIHO traces forward only")
 		}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/graphql-go/graphql/gqlerrors"
@@ -106,6 +107,12 @@ type Server struct {
 	badKeys  *rate.Limiter            // failed authentications, all clients together
 	slots    chan struct{}
 	ui       http.Handler
+	// bulkLimits is whether POST /screen's query (without evidence)
+	// passes the query limits, checked once.
+	bulkLimits struct {
+		once sync.Once
+		ok   bool
+	}
 }
 
 // NewServer returns a server for schema, admitting the keys of kr and
@@ -172,29 +179,45 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusMethodNotAllowed, CodeBadInput, "POST a JSON body {query, variables, operationName} to /graphql")
 		return
 	}
+	caller, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	s.runGraphQL(w, r, caller, start)
+}
+
+// authenticate checks the request's API key and the key's rate limit.
+// When either fails it answers the request and returns false.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (Caller, bool) {
 	key, presented := keyFromRequest(r)
 	caller, ok := s.keys.Lookup(key)
 	if !ok && !s.badKeys.Allow() {
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusTooManyRequests, CodeLimit, "too many requests without a valid API key; retry later")
-		return
+		return caller, false
 	}
 	if !presented {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="spoor"`)
 		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "an API key is needed: send Authorization: Bearer <key> or X-API-Key: <key>")
-		return
+		return caller, false
 	}
 	if !ok {
 		s.opts.Log.Debug("graphql: invalid API key", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="spoor", error="invalid_token"`)
 		httpError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "the API key is not valid")
-		return
+		return caller, false
 	}
 	if !s.limiters[caller.KeyID].Allow() {
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusTooManyRequests, CodeLimit, "rate limit of this API key reached; retry later")
-		return
+		return caller, false
 	}
+	return caller, true
+}
+
+// runGraphQL reads, runs and answers the GraphQL request of an
+// authenticated caller, auditing it before the answer is sent.
+func (s *Server) runGraphQL(w http.ResponseWriter, r *http.Request, caller Caller, start time.Time) {
 	entry := audit.Entry{KeyID: caller.KeyID, Role: caller.Role.String(), Operation: audit.OpQuery}
 
 	req, status, err := s.readRequest(w, r)

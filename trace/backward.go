@@ -73,7 +73,7 @@ func (e *Engine) Backward(ctx context.Context, seeds []Outpoint, m Model, lim Li
 			w.g.res.Ends[EndBudget] += p.coin.Tainted
 		}
 	}
-	return w.g.res, nil
+	return w.finish()
 }
 
 type backward struct {
@@ -159,12 +159,17 @@ func (b *backward) fund(n storage.TxNum) error {
 		b.g.res.Ends[EndCoinbase] += sum
 		return nil
 	}
-	if len(ins) > b.lim.MaxFanout {
+	if len(ins) > b.lim.MaxFanout || b.lim.mixing(len(ins), len(outs)) {
 		var sum uint64
 		for _, a := range attr {
 			sum += a
 		}
-		b.g.res.Ends[EndFanout] += sum
+		end := EndFanout
+		if len(ins) <= b.lim.MaxFanout {
+			end = EndMixing
+			tx.End = end
+		}
+		b.g.res.Ends[end] += sum
 		return nil
 	}
 	from, err := b.model.attribute(ins, outs, attr)

@@ -10,7 +10,7 @@ import (
 )
 
 // noLimits lets a walk go as far as the chain goes.
-var noLimits = Limits{MaxHops: 1000, MaxFanout: 1 << 30, MaxNodes: 1 << 30, MaxEdges: 1 << 30, MaxDuration: time.Hour, StopCategories: []string{}}
+var noLimits = Limits{MaxHops: 1000, MaxFanout: 1 << 30, MixDegree: -1, MaxNodes: 1 << 30, MaxEdges: 1 << 30, MaxDuration: time.Hour, StopCategories: []string{}}
 
 // TestBackwardReachesCoinbases traces late outputs back with no limits:
 // under the lossless models every traced satoshi must end at a coinbase,

@@ -106,3 +106,29 @@ func BenchmarkReadTxs(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "txs/s")
 }
+
+// BenchmarkForwardHaircut4Cached traces as a server does: through the
+// shared read cache and name cache, with the default mixing stop.
+func BenchmarkForwardHaircut4Cached(b *testing.B) {
+	seeds := benchSeeds(b)
+	cc, err := NewCachedChain(world.DB, 1<<18)
+	if err != nil {
+		b.Fatal(err)
+	}
+	names, err := NewCachedNamer(world.Namer(), 1<<18)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := NewEngine(cc, nil, names.Name)
+	ctx := context.Background()
+	txs := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := e.Forward(ctx, seeds[i%len(seeds):i%len(seeds)+1], Haircut, Limits{MaxHops: 4})
+		if err != nil {
+			b.Fatal(err)
+		}
+		txs += r.Txs
+	}
+	b.ReportMetric(float64(txs)/b.Elapsed().Seconds(), "txs/s")
+}

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"errors"
+	"fmt"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/spoorhq/spoor/storage"
@@ -22,7 +23,13 @@ type CachedChain struct {
 	ins      *lru.Cache[storage.TxNum, storage.InputsRecord]
 	spends   *lru.Cache[Outpoint, spendEntry]
 	postings *lru.Cache[storage.AddrID, []storage.Posting]
+	blocks   *lru.Cache[uint32, storage.BlockRecord]
 }
+
+// cachedBlocks is how many block records a CachedChain keeps: walks read
+// a block for each transaction node's time, and nearby transactions share
+// blocks.
+const cachedBlocks = 1 << 14
 
 type spendEntry struct {
 	s  storage.Spender
@@ -52,6 +59,9 @@ func NewCachedChain(c Chain, entries int) (*CachedChain, error) {
 	if cc.postings, err = lru.New[storage.AddrID, []storage.Posting](entries / 4); err != nil {
 		return nil, err
 	}
+	if cc.blocks, err = lru.New[uint32, storage.BlockRecord](cachedBlocks); err != nil {
+		return nil, err
+	}
 	return cc, nil
 }
 
@@ -62,6 +72,19 @@ func (c *CachedChain) Purge() {
 	c.ins.Purge()
 	c.spends.Purge()
 	c.postings.Purge()
+	c.blocks.Purge()
+}
+
+// Block returns the block at height h.
+func (c *CachedChain) Block(h uint32) (storage.BlockRecord, error) {
+	if v, ok := c.blocks.Get(h); ok {
+		return v, nil
+	}
+	v, err := c.Chain.Block(h)
+	if err == nil {
+		c.blocks.Add(h, v)
+	}
+	return v, err
 }
 
 // Tx returns transaction n.
@@ -168,3 +191,37 @@ func postingAfter(k, a storage.PostingKey) bool {
 	}
 	return k.Role > a.Role
 }
+
+// CachedNamer keeps the texts of recently named addresses, shared by
+// every walk and screening: encoding an address reads its record and
+// encodes it (base58 or bech32), and a server names the same busy
+// addresses over and over. Like CachedChain, it must be purged after a
+// reorg, which may give a disconnected address's number to another.
+type CachedNamer struct {
+	names Namer
+	cache *lru.Cache[storage.AddrID, string]
+}
+
+// NewCachedNamer wraps names with a cache of entries address texts.
+func NewCachedNamer(names Namer, entries int) (*CachedNamer, error) {
+	c, err := lru.New[storage.AddrID, string](entries)
+	if err != nil {
+		return nil, fmt.Errorf("trace: name cache of %d entries: %w", entries, err)
+	}
+	return &CachedNamer{names: names, cache: c}, nil
+}
+
+// Name returns the text of address id. Its method value is a Namer.
+func (c *CachedNamer) Name(id storage.AddrID) (string, error) {
+	if s, ok := c.cache.Get(id); ok {
+		return s, nil
+	}
+	s, err := c.names(id)
+	if err == nil {
+		c.cache.Add(id, s)
+	}
+	return s, err
+}
+
+// Purge drops every cached name.
+func (c *CachedNamer) Purge() { c.cache.Purge() }

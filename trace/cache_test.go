@@ -24,8 +24,12 @@ func TestCachedChainSameResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	labels, _ := truthLabels(t)
+	names, err := NewCachedNamer(world.Namer(), 16)
+	if err != nil {
+		t.Fatal(err)
+	}
 	direct := NewEngine(world.DB, labels, world.Namer())
-	cached := NewEngine(cc, labels, world.Namer())
+	cached := NewEngine(cc, labels, names.Name)
 	for round := 0; round < 2; round++ {
 		for _, m := range []Model{Haircut, FIFO} {
 			a, err := direct.Forward(ctx, seeds, m, Limits{MaxHops: 5})
@@ -38,6 +42,17 @@ func TestCachedChainSameResults(t *testing.T) {
 			}
 			if !reflect.DeepEqual(a, b) {
 				t.Fatalf("%s forward differs through the cache", m)
+			}
+			a, err = direct.Backward(ctx, seeds, m, Limits{MaxHops: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err = cached.Backward(ctx, seeds, m, Limits{MaxHops: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("%s backward differs through the cache", m)
 			}
 		}
 		for _, s := range seeds {
@@ -59,5 +74,6 @@ func TestCachedChainSameResults(t *testing.T) {
 			}
 		}
 		cc.Purge()
+		names.Purge()
 	}
 }

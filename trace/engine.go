@@ -37,6 +37,15 @@ func (e *Engine) WithExposureIndex(ix *ExposureIndex) *Engine {
 	return &c
 }
 
+// WithoutNames returns a copy of the engine whose results leave the
+// address texts of nodes (and screenings) empty, for callers that show
+// none: naming reads and encodes every address.
+func (e *Engine) WithoutNames() *Engine {
+	c := *e
+	c.names = nil
+	return &c
+}
+
 // ErrBudget is wrapped by the errors of walks that could not even start
 // within their budget.
 var ErrBudget = errors.New("trace: budget exhausted")
@@ -119,10 +128,26 @@ func (w *walk) outputNode(op Outpoint, addr storage.AddrID, hop int) (*Node, err
 		nd.Kind = KindAddress
 		nd.AddrID = addr
 		nd.Tags = w.e.labels.Tags(addr)
-		s, err := w.r.name(addr)
-		nd.Address = s
-		return err
+		return nil
 	})
+}
+
+// finish names the result's address nodes. Naming reads and encodes an
+// address, so it is done once, at the end, for the nodes the result
+// holds rather than as the walk meets them.
+func (w *walk) finish() (*Result, error) {
+	for i := range w.g.res.Nodes {
+		nd := &w.g.res.Nodes[i]
+		if nd.Kind != KindAddress {
+			continue
+		}
+		s, err := w.r.name(nd.AddrID)
+		if err != nil {
+			return nil, err
+		}
+		nd.Address = s
+	}
+	return w.g.res, nil
 }
 
 // AddressOutputs returns every output ever paid to the address, in chain

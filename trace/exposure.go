@@ -59,6 +59,11 @@ type ExposureLimits struct {
 	// from a fresh precomputed exposure index, which holds the figures
 	// but not their evidence.
 	Evidence bool
+	// EvidenceOnly, with Evidence, finds the evidence of this side only
+	// (0: both): a screening answered from the exposure index then walks
+	// one way instead of two. The other side keeps its figures, without
+	// entities or paths.
+	EvidenceOnly Direction
 }
 
 // WithDefaults returns the limits with zero fields set to their defaults,
@@ -240,7 +245,9 @@ func (e *Engine) Exposure(ctx context.Context, id storage.AddrID, dir Direction,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var next []flow
+		// Flows are merged as they come, so the next frontier never
+		// holds the same address and bound twice.
+		next := flowMerger{at: make(map[flowKey]int, len(frontier))}
 		for _, f := range frontier {
 			if x.steps >= lim.MaxSteps {
 				x.res.Partial, x.res.Limit = true, "steps"
@@ -252,9 +259,11 @@ func (e *Engine) Exposure(ctx context.Context, id storage.AddrID, dir Direction,
 			if err != nil {
 				return nil, err
 			}
-			next = append(next, more...)
+			for _, m := range more {
+				next.add(m)
+			}
 		}
-		frontier = merge(next)
+		frontier = next.out
 	}
 	x.finish(total)
 	return x.res, nil
@@ -416,29 +425,34 @@ func (x *exposureRun) expand(f flow) ([]flow, error) {
 	return next, nil
 }
 
-// merge joins flows at the same address with the same time bound, keeping
-// the path of the largest.
-func merge(fs []flow) []flow {
-	type key struct {
-		addr  storage.AddrID
-		bound storage.TxNum
-	}
-	at := map[key]int{}
-	var out []flow
-	for _, f := range fs {
-		k := key{f.addr, f.bound}
-		if i, ok := at[k]; ok {
-			if f.weight > out[i].weight {
-				out[i].path = f.path
-			}
-			out[i].weight += f.weight
-			out[i].origin = max(out[i].origin, f.origin)
-			continue
+// flowKey is what merges two flows: the address and the time bound.
+type flowKey struct {
+	addr  storage.AddrID
+	bound storage.TxNum
+}
+
+// flowMerger collects flows, joining each with an earlier one at the same
+// address and bound; out keeps the order in which keys first came.
+type flowMerger struct {
+	at  map[flowKey]int
+	out []flow
+}
+
+// add joins f to the flows collected: with the same key, the weights add
+// up, the larger origin stays, and the path is f's if f outweighs all the
+// flows joined so far.
+func (m *flowMerger) add(f flow) {
+	k := flowKey{f.addr, f.bound}
+	if i, ok := m.at[k]; ok {
+		if f.weight > m.out[i].weight {
+			m.out[i].path = f.path
 		}
-		at[k] = len(out)
-		out = append(out, f)
+		m.out[i].weight += f.weight
+		m.out[i].origin = max(m.out[i].origin, f.origin)
+		return
 	}
-	return out
+	m.at[k] = len(m.out)
+	m.out = append(m.out, f)
 }
 
 func (x *exposureRun) postings(id storage.AddrID) ([]storage.Posting, error) {

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/spoorhq/spoor/storage"
 )
@@ -75,18 +77,45 @@ type ExposureIndex struct {
 	meta  storage.ExposureMeta
 	ok    bool
 	state func() (IndexState, error)
+	now   func() time.Time
+
+	// mu guards the state last read: it is read at most once every
+	// stateMaxAge, not on every screening.
+	mu struct {
+		sync.Mutex
+		at  time.Time
+		st  IndexState
+		err error
+	}
 }
 
+// stateMaxAge is how long a read of the index state is trusted: a
+// screening may be answered from the index for up to this long after a
+// label import, re-clustering or new block made it stale.
+const stateMaxAge = time.Second
+
 // OpenExposureIndex reads the stamp of the index in store. state reports
-// the current labels, clustering and tip; it is called on every lookup, so
-// it must be cheap (the labels hash is computed once, the tip read from
-// the store).
+// the current labels, clustering and tip; it is called at most once a
+// second (stateMaxAge), however many screenings there are.
 func OpenExposureIndex(store ExposureStore, state func() (IndexState, error)) (*ExposureIndex, error) {
 	m, ok, err := store.ExposureMeta()
 	if err != nil {
 		return nil, fmt.Errorf("trace: exposure index stamp: %w", err)
 	}
-	return &ExposureIndex{store: store, meta: m, ok: ok, state: state}, nil
+	return &ExposureIndex{store: store, meta: m, ok: ok, state: state, now: time.Now}, nil
+}
+
+// currentState returns the index state, read anew when the last read is
+// older than stateMaxAge.
+func (ix *ExposureIndex) currentState() (IndexState, error) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	now := ix.now()
+	if ix.mu.at.IsZero() || now.Sub(ix.mu.at) >= stateMaxAge || now.Before(ix.mu.at) {
+		ix.mu.st, ix.mu.err = ix.state()
+		ix.mu.at = now
+	}
+	return ix.mu.st, ix.mu.err
 }
 
 // Meta returns the stamp of the index and whether one exists.
@@ -106,7 +135,7 @@ func (ix *ExposureIndex) Usable(lim ExposureLimits) (bool, string, error) {
 		return false, fmt.Sprintf("the exposure index was built with max fanout %d and max transfers %d, not %d and %d",
 			m.MaxFanout, m.MaxTransfers, lim.MaxFanout, lim.MaxTransfers), nil
 	}
-	st, err := ix.state()
+	st, err := ix.currentState()
 	if err != nil {
 		return false, "", fmt.Errorf("trace: state for the exposure index: %w", err)
 	}

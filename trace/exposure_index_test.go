@@ -3,8 +3,10 @@ package trace
 import (
 	"context"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spoorhq/spoor/storage"
 )
@@ -252,5 +254,89 @@ func TestLabelsHash(t *testing.T) {
 		if LabelsHash(a) == LabelsHash(m) {
 			t.Fatalf("%s change kept the hash", name)
 		}
+	}
+}
+
+// TestExposureIndexStateOncePerSecond checks that the index state is read
+// at most once a second however many screenings ask, and that a change
+// is seen once the second has passed.
+func TestExposureIndexStateOncePerSecond(t *testing.T) {
+	reads := 0
+	st := IndexState{TipHeight: 7}
+	clock := time.Unix(1_700_000_000, 0)
+	ix := &ExposureIndex{ok: true, meta: storage.ExposureMeta{MaxHops: 4, MaxFanout: 1000, MaxTransfers: 10_000, TipHeight: 7},
+		state: func() (IndexState, error) { reads++; return st, nil }, now: func() time.Time { return clock }}
+	lim, err := ExposureLimits{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if ok, why, err := ix.Usable(lim); !ok || err != nil {
+			t.Fatalf("not usable: %s %v", why, err)
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("%d state reads for 100 screenings in one second", reads)
+	}
+	st.TipHeight = 8 // a new block
+	clock = clock.Add(999 * time.Millisecond)
+	if ok, _, _ := ix.Usable(lim); !ok || reads != 1 {
+		t.Fatalf("state read again within the second (%d reads)", reads)
+	}
+	clock = clock.Add(time.Millisecond)
+	if ok, why, _ := ix.Usable(lim); ok || reads != 2 || !strings.Contains(why, "built at height 7") {
+		t.Fatalf("after a second: usable %v (%s), %d reads", ok, why, reads)
+	}
+}
+
+// TestScreenEvidenceOneSide checks that asking evidence of one side walks
+// that side only: its categories get the paths a two-sided request gives
+// them, and the other side keeps its figures without paths.
+func TestScreenEvidenceOneSide(t *testing.T) {
+	ctx := context.Background()
+	labels := indexLabels(t)
+	lim := ExposureLimits{MaxHops: 3}
+	if _, err := BuildExposureIndex(ctx, world.DB, labels, lim, worldState(t, labels).Stamp()); err != nil {
+		t.Fatal(err)
+	}
+	state := worldState(t, labels)
+	ix, err := OpenExposureIndex(world.DB, func() (IndexState, error) { return state, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(world.DB, labels, world.Namer()).WithExposureIndex(ix)
+	checked := 0
+	for id := storage.AddrID(1); id < 400 && checked < 5; id += 7 {
+		both, err := e.Screen(ctx, id, nil, ExposureLimits{MaxHops: 3, Evidence: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if both.Source != "index" {
+			t.Fatalf("address %d: screened from %s (%s)", id, both.Source, both.IndexNote)
+		}
+		for _, side := range []Direction{Receiving, Sending} {
+			one, err := e.Screen(ctx, id, nil, ExposureLimits{MaxHops: 3, Evidence: true, EvidenceOnly: side})
+			if err != nil {
+				t.Fatal(err)
+			}
+			asked, other, full := one.Receiving, one.Sending, both.Receiving
+			if side == Sending {
+				asked, other, full = one.Sending, one.Receiving, both.Sending
+			}
+			if !reflect.DeepEqual(asked, full) {
+				t.Fatalf("address %d: %s evidence differs from a two-sided request", id, side)
+			}
+			for c, ce := range other.Direct {
+				if len(ce.Paths) > 0 {
+					t.Fatalf("address %d: %s asked, yet the other side's %s has paths", id, side, c)
+				}
+			}
+			if len(full.Direct)+len(full.Indirect) > 0 {
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no screened address had any exposure to compare")
 	}
 }

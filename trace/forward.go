@@ -76,7 +76,7 @@ func (e *Engine) Forward(ctx context.Context, seeds []Outpoint, m Model, lim Lim
 	for _, p := range f.pending {
 		w.g.res.Ends[EndBudget] += p.coin.Tainted
 	}
-	return w.g.res, nil
+	return w.finish()
 }
 
 type forward struct {
@@ -202,12 +202,17 @@ func (f *forward) spend(n storage.TxNum) error {
 		return fmt.Errorf("trace: transaction %s: %w", tx.Txid, err)
 	}
 	f.g.res.Fees += fee.Tainted
-	if len(outs) > f.lim.MaxFanout {
+	if len(outs) > f.lim.MaxFanout || f.lim.mixing(len(ins), len(outs)) {
 		var sum uint64
 		for _, c := range res {
 			sum += c.Tainted
 		}
-		f.g.res.Ends[EndFanout] += sum
+		end := EndFanout
+		if len(outs) <= f.lim.MaxFanout {
+			end = EndMixing
+			tx.End = end
+		}
+		f.g.res.Ends[end] += sum
 		return nil
 	}
 	for j, c := range res {

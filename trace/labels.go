@@ -79,7 +79,7 @@ func NewClusterLabels(own MapLabels, c ClusterReader, names Namer) (Labeler, err
 	if !ok {
 		return own, nil
 	}
-	roots, err := lru.New[storage.AddrID, storage.AddrID](1 << 16)
+	roots, err := lru.New[storage.AddrID, storage.AddrID](1 << 18)
 	if err != nil {
 		return nil, err
 	}

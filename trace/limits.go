@@ -21,6 +21,12 @@ type Limits struct {
 	// inputs (backward) than this, and at addresses with more transactions
 	// than this when a walk lists them: such nodes are usually services.
 	MaxFanout int
+	// MixDegree stops at mixing transactions: those with at least this
+	// many inputs and at least this many outputs (CoinJoins). Past one,
+	// the value is spread over every participant, and following it walks
+	// into the whole mix; the traced value ends there with the reason
+	// "mixing". Negative never stops at a mix.
+	MixDegree int
 	// MaxNodes and MaxEdges bound the result.
 	MaxNodes int
 	MaxEdges int
@@ -36,6 +42,7 @@ func DefaultLimits() Limits {
 	return Limits{
 		MaxHops:     6,
 		MaxFanout:   500,
+		MixDegree:   20,
 		MaxNodes:    10_000,
 		MaxEdges:    50_000,
 		MaxDuration: 10 * time.Second,
@@ -54,6 +61,9 @@ func (l Limits) withDefaults() (Limits, error) {
 	}
 	if l.MaxFanout == 0 {
 		l.MaxFanout = d.MaxFanout
+	}
+	if l.MixDegree == 0 {
+		l.MixDegree = d.MixDegree
 	}
 	if l.MaxNodes == 0 {
 		l.MaxNodes = d.MaxNodes
@@ -74,6 +84,12 @@ func (l Limits) withDefaults() (Limits, error) {
 		return l, fmt.Errorf("trace: negative limit in %+v", l)
 	}
 	return l, nil
+}
+
+// mixing reports whether a transaction with ins inputs and outs outputs
+// is a mix at which walks stop.
+func (l *Limits) mixing(ins, outs int) bool {
+	return l.MixDegree > 0 && ins >= l.MixDegree && outs >= l.MixDegree
 }
 
 // stopAt returns the first tag whose category stops a walk.

@@ -99,3 +99,54 @@ func TestLimitsRejectNonsense(t *testing.T) {
 		}
 	}
 }
+
+// TestWalksStopAtMixes checks that forward and backward walks stop at
+// transactions with at least MixDegree inputs and outputs, end the traced
+// value there with the reason "mixing", and mark the transaction's node;
+// a negative MixDegree never stops.
+func TestWalksStopAtMixes(t *testing.T) {
+	ctx := context.Background()
+	db := world.DB
+	st, err := db.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := busySeeds(t, db, storage.TxNum(st.NextTxNum/3), 3)
+	e := NewEngine(db, nil, nil)
+	for _, dir := range []string{"forward", "backward"} {
+		walk := e.Forward
+		if dir == "backward" {
+			walk = e.Backward
+		}
+		for _, tc := range []struct {
+			degree int
+			stops  bool
+		}{{2, true}, {-1, false}} {
+			lim := noLimits
+			lim.MaxHops = 6
+			lim.MixDegree = tc.degree
+			r, err := walk(ctx, seeds, Haircut, lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Ends[EndMixing] > 0; got != tc.stops {
+				t.Fatalf("%s, mix degree %d: mixing ends %d", dir, tc.degree, r.Ends[EndMixing])
+			}
+			mixes := map[string]bool{}
+			for _, n := range r.Nodes {
+				if n.End == EndMixing {
+					mixes[n.ID] = true
+				}
+			}
+			if len(mixes) > 0 != tc.stops {
+				t.Fatalf("%s, mix degree %d: %d nodes marked mixing", dir, tc.degree, len(mixes))
+			}
+			for _, ed := range r.Edges {
+				// Forward, nothing leaves a mix; backward, nothing enters it.
+				if (dir == "forward" && !ed.Input && mixes[ed.From]) || (dir == "backward" && ed.Input && mixes[ed.To]) {
+					t.Fatalf("%s: the walk went on through mix %s (edge %+v)", dir, ed.From, ed)
+				}
+			}
+		}
+	}
+}

@@ -23,6 +23,7 @@ const (
 	EndMinValue = "min-value" // the flow is below the minimum value
 	EndWindow   = "window"    // the next transaction is outside the time window
 	EndFanout   = "fanout"    // the next transaction has too many outputs or inputs
+	EndMixing   = "mixing"    // the transaction is a mix (CoinJoin): many inputs and many outputs
 	EndCoinbase = "coinbase"  // backward: newly mined coins, the origin of all value
 	EndBudget   = "budget"    // the walk stopped on a budget before getting here
 	EndNoAddr   = "no-address"
@@ -48,6 +49,9 @@ type Node struct {
 	Tags  []Tag  `json:"tags,omitempty"`
 	// Seed marks the nodes a walk started from.
 	Seed bool `json:"seed,omitempty"`
+	// End, if set, says why the walk did not go on through this
+	// transaction node ("mixing").
+	End string `json:"end,omitempty"`
 }
 
 // Edge is a flow of value: from an address into a transaction (an input)

@@ -194,14 +194,18 @@ func (e *Engine) exposures(ctx context.Context, s *Screening, id storage.AddrID,
 	return nil
 }
 
-// addEvidence walks both ways and gives each category of the indexed
-// figures the entities and paths the walk found for it. A category the
+// addEvidence walks both ways (or only the lim.EvidenceOnly way) and
+// gives each category of the indexed figures the entities and paths the
+// walk found for it. A category the
 // walk's epsilon cut never reached keeps none.
 func (e *Engine) addEvidence(ctx context.Context, s *Screening, id storage.AddrID, lim ExposureLimits) error {
 	for _, side := range []struct {
 		dir Direction
 		x   *Exposure
 	}{{Receiving, s.Receiving}, {Sending, s.Sending}} {
+		if lim.EvidenceOnly != 0 && lim.EvidenceOnly != side.dir {
+			continue
+		}
 		w, err := e.Exposure(ctx, id, side.dir, lim)
 		if err != nil {
 			return err

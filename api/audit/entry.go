@@ -100,3 +100,31 @@ func hashOf(e Entry) (string, error) {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
 }
+
+// hashSuffix ends the encoding of an entry whose Hash is empty: Hash is
+// the last field.
+var hashSuffix = []byte(`"hash":""}`)
+
+// encode returns e's line (without the newline) with its hash filled in,
+// and the hash. It encodes the entry once: the hash is taken over the
+// encoding with Hash empty, which is the line up to its last field.
+func encode(e Entry) ([]byte, string, error) {
+	e.Hash = ""
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:])
+	if !bytes.HasSuffix(b, hashSuffix) {
+		// Not the layout expected: encode again, the slow way.
+		e.Hash = h
+		b, err = json.Marshal(e)
+		return b, h, err
+	}
+	line := make([]byte, 0, len(b)+len(h)+1)
+	line = append(line, b[:len(b)-len(`"}`)]...)
+	line = append(line, h...)
+	line = append(line, `"}`...)
+	return line, h, nil
+}

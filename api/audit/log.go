@@ -214,17 +214,12 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	e.Seq = l.mu.seq + 1
 	e.Time = l.opts.Now().UTC().Format(time.RFC3339Nano)
 	e.Prev = l.mu.last
-	h, err := hashOf(e)
+	line, h, err := encode(e)
 	if err != nil {
 		l.mu.Unlock()
 		return Entry{}, fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
 	}
 	e.Hash = h
-	line, err := json.Marshal(e)
-	if err != nil {
-		l.mu.Unlock()
-		return Entry{}, fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
-	}
 	line = append(line, '\n')
 	if _, err := l.mu.f.Write(line); err != nil {
 		l.mu.broken = true

@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -43,14 +45,16 @@ func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) err
 		"against /healthz measured the same way in the same run.")
 	var o loadOptions
 	var asJSON bool
-	var auditSync, network string
+	var auditSync, network, only, cpuProfile string
 	cmd.Flag("duration", "How long to load each query.").Default("5s").DurationVar(&o.Duration)
 	cmd.Flag("concurrency", "Requests in flight at once.").Default("16").IntVar(&o.Concurrency)
 	cmd.Flag("audit-sync", "Audit log fsync policy during the run: always or none.").Default("always").StringVar(&auditSync)
 	cmd.Flag("network", "Bitcoin network of the index in --datadir.").StringVar(&network)
 	cmd.Flag("json", "Print JSON.").BoolVar(&asJSON)
+	cmd.Flag("only", "Run only these scenarios (comma-separated): "+strings.Join(benchScenarioNames, ", ")+".").StringVar(&only)
+	cmd.Flag("cpuprofile", "Write a CPU profile of the server side, taken while the scenarios run, to this file.").StringVar(&cpuProfile)
 	cmds[cmd.FullCommand()] = func(ctx context.Context, cfg Config) error {
-		return c.benchAPI(ctx, cfg, network, auditSync, o, asJSON)
+		return c.benchAPI(ctx, cfg, network, auditSync, benchAPIRun{load: o, asJSON: asJSON, only: only, cpuProfile: cpuProfile})
 	}
 
 	load := bench.Command("api-load", "Load generator of bench api (run by it in a second process).").Hidden()
@@ -95,16 +99,30 @@ type loadOptions struct {
 	Concurrency int
 }
 
-// LoadResult is what one load run measured.
+// LoadResult is what one load run measured. The load generator fills in
+// the counts and latencies; bench api adds the server's CPU time per
+// request, which it measures in its own process.
 type LoadResult struct {
-	Name        string  `json:"name"`
-	Requests    int     `json:"requests"`
-	Failed      int     `json:"failed"`
-	PerSecond   float64 `json:"requests_per_s"`
-	P50Micros   float64 `json:"p50_us"`
-	P99Micros   float64 `json:"p99_us"`
+	Name      string  `json:"name"`
+	Requests  int     `json:"requests"`
+	Failed    int     `json:"failed"`
+	PerSecond float64 `json:"requests_per_s"`
+	P50Micros float64 `json:"p50_us"`
+	P99Micros float64 `json:"p99_us"`
+	// Partial counts the answers that said "partial":true: traces cut
+	// short by a limit.
+	Partial     int     `json:"partial"`
 	RatioToBase float64 `json:"rps_ratio_to_healthz"`
+	// CPUMicros is the server's user and system CPU time over the run
+	// divided by the requests answered: unlike requests/s it hardly
+	// moves with the load of other processes on the machine.
+	CPUMicros float64 `json:"server_cpu_us_per_request"`
+	// CPURatioToBase is CPUMicros divided by /healthz's.
+	CPURatioToBase float64 `json:"cpu_ratio_to_healthz"`
 }
+
+// partialMark is how a GraphQL trace answer says a limit cut it short.
+var partialMark = []byte(`"partial":true`)
 
 // runLoad sends requests from o.Concurrency goroutines over kept-alive
 // connections for o.Duration and measures each one's latency. A request
@@ -119,7 +137,7 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	defer cancel()
 	var mu sync.Mutex
 	var all []time.Duration
-	failed := 0
+	failed, partial := 0, 0
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := range o.Concurrency {
@@ -127,7 +145,8 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
-			bad := 0
+			var buf bytes.Buffer
+			bad, part := 0, 0
 			next := w * 7919
 			for ctx.Err() == nil {
 				var req *http.Request
@@ -149,23 +168,28 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 					bad++
 					continue
 				}
-				_, err = io.Copy(io.Discard, resp.Body)
+				buf.Reset()
+				_, err = io.Copy(&buf, resp.Body)
 				resp.Body.Close()
 				if err != nil || resp.StatusCode != 200 {
 					bad++
 					continue
 				}
 				lat = append(lat, time.Since(t0))
+				if bytes.Contains(buf.Bytes(), partialMark) {
+					part++
+				}
 			}
 			mu.Lock()
 			all = append(all, lat...)
 			failed += bad
+			partial += part
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	res := LoadResult{Requests: len(all), Failed: failed, PerSecond: float64(len(all)) / elapsed.Seconds()}
+	res := LoadResult{Requests: len(all), Failed: failed, Partial: partial, PerSecond: float64(len(all)) / elapsed.Seconds()}
 	if len(all) > 0 {
 		slices.Sort(all)
 		res.P50Micros = float64(all[len(all)/2].Nanoseconds()) / 1e3
@@ -174,10 +198,45 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	return res, nil
 }
 
+// benchScenarioNames are the names --only accepts, in the order bench
+// api runs them; healthz is the reference the ratios are taken against.
+var benchScenarioNames = []string{"healthz", "stats", "tx", "address", "screen", "bulk", "evidence", "trace"}
+
+// benchAPIRun is what one spoor bench api run is asked to do.
+type benchAPIRun struct {
+	load       loadOptions
+	asJSON     bool
+	only       string // comma-separated scenario names; empty runs all
+	cpuProfile string // file for a CPU profile of the load phase
+}
+
+// selected reports whether the run includes the named scenario.
+func (r benchAPIRun) selected(name string) bool {
+	if r.only == "" {
+		return true
+	}
+	for _, n := range strings.Split(r.only, ",") {
+		if strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
 // benchAPI serves the index in --datadir (or, when there is none, real
 // mainnet blocks 0-14131 indexed into a temporary directory) and loads it
-// from a second spoor process, one query at a time.
-func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync string, o loadOptions, asJSON bool) error {
+// from a second spoor process, one query at a time. The server runs in
+// this process and the load generator in a child, so this process's CPU
+// time over a scenario is the server's.
+func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync string, run benchAPIRun) error {
+	o, asJSON := run.load, run.asJSON
+	if run.only != "" {
+		for _, n := range strings.Split(run.only, ",") {
+			if !slices.Contains(benchScenarioNames, strings.TrimSpace(n)) {
+				return fmt.Errorf("bench api: --only %q: no scenario %q (have %s)", run.only, n, strings.Join(benchScenarioNames, ", "))
+			}
+		}
+	}
 	sync, err := audit.ParseSyncPolicy(auditSync)
 	if err != nil {
 		return err
@@ -207,7 +266,11 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	}
 	opts := api.ServerOptions{RatePerSecond: 1e9, RateBurst: 1e9, MaxConcurrent: 4 * o.Concurrency, Log: slog.New(slog.DiscardHandler)}
 	opts.EnsureDefaults()
-	names := addressNamer(db, bnet)
+	cachedNames, err := trace.NewCachedNamer(addressNamer(db, bnet), 1<<18)
+	if err != nil {
+		return err
+	}
+	names := cachedNames.Name
 	own, _, err := trace.LoadLabels(db)
 	if err != nil {
 		return err
@@ -237,11 +300,13 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	hs := &http.Server{Handler: api.NewServer(schema, kr, alog, opts).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	// Shut down, not close: handlers still walking for the last load
-	// generator's requests must end before the index closes.
+	// generator's requests must end before the index closes, and so must
+	// resolvers left running by requests answered with a timeout.
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		_ = hs.Shutdown(sctx)
+		_ = schema.Wait(sctx)
 	}()
 	base := "http://" + ln.Addr().String()
 
@@ -326,22 +391,37 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	if err != nil {
 		return err
 	}
-	cases := []struct{ name, path, body, bodies string }{
-		{"GET /healthz (reference)", "/healthz", "", ""},
-		{"stats", "/graphql", q(`{ stats { height txs addresses } }`), ""},
-		{"transaction with inputs and outputs", "/graphql", q(`{ transaction(txid: "` + txv.Txid + `") { height feeSat inputs { address valueSat } outputs { address valueSat spentBy { txid } } } }`), ""},
-		{"address with 10 transactions", "/graphql", q(`{ address(address: "` + addr + `") { balanceSat txCount transactions(first: 10) { edges { txid receivedSat sentSat } } } }`), ""},
-		{fmt.Sprintf("screen, GraphQL, 4 hops, %d addresses", len(sample)), "/graphql", "", screenFile},
-		{fmt.Sprintf("screen, POST /screen, one address, %d addresses", len(sample)), "/screen", "", bulkFile},
-		{fmt.Sprintf("screen with evidence paths (adds a walk), %d addresses", len(sample)), "/graphql", "", evidenceFile},
-		{fmt.Sprintf("trace forward, haircut, 4 hops, %d addresses", len(sample)), "/graphql", "", traceFile},
+	cases := []struct{ key, name, path, body, bodies string }{
+		{"healthz", "GET /healthz (reference)", "/healthz", "", ""},
+		{"stats", "stats", "/graphql", q(`{ stats { height txs addresses } }`), ""},
+		{"tx", "transaction with inputs and outputs", "/graphql", q(`{ transaction(txid: "` + txv.Txid + `") { height feeSat inputs { address valueSat } outputs { address valueSat spentBy { txid } } } }`), ""},
+		{"address", "address with 10 transactions", "/graphql", q(`{ address(address: "` + addr + `") { balanceSat txCount transactions(first: 10) { edges { txid receivedSat sentSat } } } }`), ""},
+		{"screen", fmt.Sprintf("screen, GraphQL, 4 hops, %d addresses", len(sample)), "/graphql", "", screenFile},
+		{"bulk", fmt.Sprintf("screen, POST /screen, one address, %d addresses", len(sample)), "/screen", "", bulkFile},
+		{"evidence", fmt.Sprintf("screen with evidence paths (adds a walk), %d addresses", len(sample)), "/graphql", "", evidenceFile},
+		{"trace", fmt.Sprintf("trace forward, haircut, 4 hops, %d addresses", len(sample)), "/graphql", "", traceFile},
 	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
+	if run.cpuProfile != "" {
+		f, err := os.Create(run.cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench api: --cpuprofile %s: %w", run.cpuProfile, err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench api: --cpuprofile %s: %w", run.cpuProfile, err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var results []LoadResult
+	var ref *LoadResult
 	for _, tc := range cases {
+		if !run.selected(tc.key) {
+			continue
+		}
 		args := []string{"bench", "api-load", "--url", base + tc.path, "--duration", o.Duration.String(), "--concurrency", fmt.Sprint(o.Concurrency)}
 		if tc.body != "" {
 			args = append(args, "--body", tc.body)
@@ -353,9 +433,15 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		cmd.Env = append(os.Environ(), benchKeyEnv+"="+key)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		// The server's CPU time is this process's while the load runs;
+		// handlers still running after the load generator exits are few
+		// (at most the requests in flight) and are counted in the next
+		// scenario, or not at all after the last.
+		cpu0 := cpuTime()
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("load generator for %s: %w: %s", tc.name, err, stderr.String())
 		}
+		cpu := cpuTime() - cpu0
 		var r LoadResult
 		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 			return fmt.Errorf("load generator for %s printed %q: %w", tc.name, stdout.String(), err)
@@ -364,9 +450,15 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		if r.Failed > 0 {
 			return fmt.Errorf("%s: %d of %d requests failed", tc.name, r.Failed, r.Failed+r.Requests)
 		}
-		r.RatioToBase = 1
-		if len(results) > 0 && results[0].PerSecond > 0 {
-			r.RatioToBase = r.PerSecond / results[0].PerSecond
+		if r.Requests > 0 {
+			r.CPUMicros = float64(cpu.Nanoseconds()) / 1e3 / float64(r.Requests)
+		}
+		if tc.key == "healthz" {
+			ref = &r
+		}
+		if ref != nil && ref.PerSecond > 0 && ref.CPUMicros > 0 {
+			r.RatioToBase = r.PerSecond / ref.PerSecond
+			r.CPURatioToBase = r.CPUMicros / ref.CPUMicros
 		}
 		results = append(results, r)
 	}
@@ -377,9 +469,16 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	fmt.Fprintf(c.stdout, "%s (%d transactions), load from a second process on loopback, %d in flight, %v per query, audit sync %s; screenings answered from: %s\n",
 		db.Chain(), st.Txs, o.Concurrency, o.Duration, auditSync, source)
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "query\trequests/s\tp50 µs\tp99 µs\tratio to healthz\t")
+	fmt.Fprintln(tw, "query\trequests/s\tp50 µs\tp99 µs\tserver CPU-µs/req\tpartial\tratio to healthz (rps)\tCPU ratio to healthz\t")
+	ratio := func(v float64) string {
+		if ref == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.3f", v)
+	}
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.3f\t\n", r.Name, r.PerSecond, r.P50Micros, r.P99Micros, r.RatioToBase)
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%s\t%s\t\n", r.Name, r.PerSecond, r.P50Micros, r.P99Micros, r.CPUMicros,
+			100*float64(r.Partial)/float64(max(1, r.Requests)), ratio(r.RatioToBase), ratio(r.CPURatioToBase))
 	}
 	return tw.Flush()
 }

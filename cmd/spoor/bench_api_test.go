@@ -69,3 +69,42 @@ func TestRunLoadBodies(t *testing.T) {
 		t.Fatalf("bodies sent: %v", seen)
 	}
 }
+
+// TestRunLoadPartial checks that the load generator counts the answers
+// that say a trace was cut short.
+func TestRunLoadPartial(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			io.WriteString(w, `{"data":{"trace":{"partial":true}}}`)
+			return
+		}
+		io.WriteString(w, `{"data":{"trace":{"partial":false}}}`)
+	}))
+	defer srv.Close()
+	res, err := runLoad(context.Background(), loadOptions{URL: srv.URL, Body: `{}`, Key: "k", Duration: 200 * time.Millisecond, Concurrency: 1})
+	if err != nil || res.Requests < 4 {
+		t.Fatalf("result %+v %v", res, err)
+	}
+	if d := res.Requests/2 - res.Partial; d < -1 || d > 1 {
+		t.Fatalf("%d partial answers of %d, want half", res.Partial, res.Requests)
+	}
+}
+
+// TestBenchAPIRunSelected checks how --only picks scenarios.
+func TestBenchAPIRunSelected(t *testing.T) {
+	for _, tc := range []struct {
+		only, name string
+		want       bool
+	}{
+		{"", "trace", true},
+		{"trace", "trace", true},
+		{"trace", "healthz", false},
+		{"healthz, trace", "trace", true},
+		{"screen,bulk", "evidence", false},
+	} {
+		if got := (benchAPIRun{only: tc.only}).selected(tc.name); got != tc.want {
+			t.Errorf("only %q, %s: got %v, want %v", tc.only, tc.name, got, tc.want)
+		}
+	}
+}

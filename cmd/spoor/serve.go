@@ -161,7 +161,11 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 	if err != nil {
 		return fmt.Errorf("serve.trace_cache_entries: %w", err)
 	}
-	engine := trace.NewEngine(cached, labels, addressNamer(db, bnet))
+	names, err := trace.NewCachedNamer(addressNamer(db, bnet), sc.TraceCacheEntries)
+	if err != nil {
+		return fmt.Errorf("serve.trace_cache_entries: %w", err)
+	}
+	engine := trace.NewEngine(cached, labels, names.Name)
 	if engine, err = attachExposureIndex(engine, db, own, cfg.Trace.Screen.limits(), log); err != nil {
 		return err
 	}
@@ -223,6 +227,11 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("stopping the server: %w", err)
+	}
+	// Requests answered with a timeout may have left resolvers walking;
+	// the index closes after them.
+	if err := schema.Wait(shutdown); err != nil {
 		return fmt.Errorf("stopping the server: %w", err)
 	}
 	fmt.Fprintln(c.stdout, "stopped; audit log head", alog.Head().Seq)

@@ -23,6 +23,7 @@ type TraceConfig struct {
 	Window         time.Duration `yaml:"window"`
 	MinValueSat    uint64        `yaml:"min_value_sat"`
 	MaxFanout      int           `yaml:"max_fanout"`
+	MixDegree      int           `yaml:"mix_degree"`
 	MaxNodes       int           `yaml:"max_nodes"`
 	MaxEdges       int           `yaml:"max_edges"`
 	Timeout        time.Duration `yaml:"timeout"`
@@ -46,7 +47,7 @@ func (t TraceConfig) limits() trace.Limits {
 	if len(stops) == 0 {
 		stops = nil // the defaults; an empty list in YAML means the same
 	}
-	return trace.Limits{MaxHops: t.MaxHops, Window: t.Window, MinValue: t.MinValueSat, MaxFanout: t.MaxFanout,
+	return trace.Limits{MaxHops: t.MaxHops, Window: t.Window, MinValue: t.MinValueSat, MaxFanout: t.MaxFanout, MixDegree: t.MixDegree,
 		MaxNodes: t.MaxNodes, MaxEdges: t.MaxEdges, MaxDuration: t.Timeout, StopCategories: stops}
 }
 
