@@ -37,7 +37,7 @@ func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller 
 	if screen == nil || caller.Role < RoleAnalyst || !s.bulkWithinLimits() {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(WithCaller(r.Context(), caller), s.opts.Timeout)
+	ctx, cancel := context.WithDeadline(WithCaller(r.Context(), caller), start.Add(s.opts.Timeout))
 	defer cancel()
 	select {
 	case s.slots <- struct{}{}:

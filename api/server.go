@@ -241,8 +241,17 @@ func (s *Server) runGraphQL(w http.ResponseWriter, r *http.Request, caller Calle
 		entry.Detail = "operation " + clip(req.OperationName, 200)
 	}
 
-	ctx, cancel := context.WithTimeout(WithCaller(r.Context(), caller), s.opts.Timeout)
+	// The time limit counts from the request's arrival, so that a request
+	// first tried on a direct path (POST /screen) has one limit in all.
+	ctx, cancel := context.WithDeadline(WithCaller(r.Context(), caller), start.Add(s.opts.Timeout))
 	defer cancel()
+	if ctx.Err() != nil {
+		entry.Status = audit.StatusTimeout
+		if s.record(r.Context(), w, entry) {
+			httpError(w, http.StatusServiceUnavailable, CodeTimeout, "the query did not finish within the time limit of "+s.opts.Timeout.String())
+		}
+		return
+	}
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():
