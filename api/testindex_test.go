@@ -12,6 +12,7 @@ import (
 	"github.com/spoorhq/spoor/chains/bitcoin"
 	"github.com/spoorhq/spoor/indexer"
 	"github.com/spoorhq/spoor/internal/chaindata"
+	"github.com/spoorhq/spoor/internal/simindex"
 	"github.com/spoorhq/spoor/storage"
 )
 
@@ -82,6 +83,10 @@ func testSchema(tb testing.TB) *Schema {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	closeDetectWorld()
+	if goldenOnce.w != nil {
+		closeSimWorld(goldenOnce.w.x)
+	}
+	closeSimWorld(simWorld.x)
 	if shared.db != nil {
 		shared.db.Close()
 	}
@@ -89,6 +94,16 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(shared.dir)
 	}
 	os.Exit(code)
+}
+
+// closeSimWorld closes a simulated world's index and removes its
+// directory (the parent of its blocks), if the world was built.
+func closeSimWorld(x *simindex.Index) {
+	if x == nil {
+		return
+	}
+	x.DB.Close()
+	os.RemoveAll(filepath.Dir(x.Blocks))
 }
 
 func mustNet(tb testing.TB) bitcoin.Network {
