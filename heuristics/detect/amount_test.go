@@ -306,3 +306,80 @@ func TestFloorBeforeThePriceTable(t *testing.T) {
 		t.Fatalf("Run with a table after the chain: %v", err)
 	}
 }
+
+// TestRoundAmountInUSD: with usd_unit, a payment counts as round when its
+// dollar value is near a multiple of the unit at its day's price. The
+// planted round payments are multiples of 0.01 BTC; with satoshi
+// roundness switched off (a unit no payment is a multiple of), they are
+// found again at 10,000 USD/BTC, where 0.01 BTC is 100 USD, and every
+// payment cited as round must be within the tolerance at the price given;
+// at a price where 0.01 BTC is no round number of dollars they are not.
+func TestRoundAmountInUSD(t *testing.T) {
+	groups := func(res *Result) (keys []string, fs []Finding) {
+		for _, f := range res.Findings {
+			if f.Name() == "round_amount" {
+				keys = append(keys, strings.Join(slices.Sorted(slices.Values(f.Txids)), ","))
+				fs = append(fs, f)
+			}
+		}
+		slices.Sort(keys)
+		return keys, fs
+	}
+	base, _ := groups(result)
+	if len(base) == 0 {
+		t.Fatal("the world plants no round payments")
+	}
+	var first int64
+	for _, tx := range loaded.Txs {
+		if !tx.Coinbase {
+			first = tx.Time
+			break
+		}
+	}
+	day := time.Unix(first, 0).UTC().Truncate(24*time.Hour).AddDate(0, 0, -1).Format(time.DateOnly)
+	run := func(price float64) ([]string, []Finding) {
+		p := filepath.Join(t.TempDir(), "prices.csv")
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("date,usd\n%s,%v\n", day, price)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg := Config{Prices: p, RoundAmount: RoundAmountConfig{UnitSat: math.MaxUint64, USDUnit: 100}}
+		res, err := Run(context.Background(), loaded, cfg, []string{"round_amount"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return groups(res)
+	}
+	for _, price := range []float64{10_000, 13_713} {
+		got, fs := run(price)
+		cited := 0
+		for _, f := range fs {
+			for _, e := range f.Evidence {
+				if !strings.HasPrefix(e.Note, "round payment") {
+					continue
+				}
+				cited++
+				usd := float64(e.Amount) / 1e8 * price
+				if near := math.Round(usd/100) * 100; near == 0 || math.Abs(usd-near) > 0.5 {
+					t.Fatalf("at %v USD/BTC, %s cites %d sat (%.2f USD) as round", price, e.Txid, e.Amount, usd)
+				}
+				if !strings.Contains(e.Note, "USD") {
+					t.Fatalf("evidence note %q does not give the USD value", e.Note)
+				}
+			}
+		}
+		if price == 10_000 {
+			for _, k := range base {
+				if !slices.Contains(got, k) {
+					t.Fatalf("at 10,000 USD/BTC the round group %s is not found in USD", k)
+				}
+			}
+		} else if fmt.Sprint(got) == fmt.Sprint(base) {
+			t.Fatalf("at %v USD/BTC, where 0.01 BTC is no round number of dollars, the same %d groups are round", price, len(got))
+		}
+		t.Logf("%v USD/BTC: %d groups, %d payments cited (satoshi roundness: %d groups)", price, len(got), cited, len(base))
+	}
+
+	if _, err := Run(context.Background(), loaded, Config{RoundAmount: RoundAmountConfig{USDUnit: 100}}, nil); err == nil || !strings.Contains(err.Error(), "detect.round_amount.usd_unit") {
+		t.Fatalf("usd_unit without a price table: %v", err)
+	}
+}

@@ -243,6 +243,17 @@ type RoundAmountConfig struct {
 	// satoshis: it is the roundness of the coin amount. Default none.
 	MinAmountSat uint64  `yaml:"min_amount_sat"`
 	MinAmountUSD float64 `yaml:"min_amount_usd"`
+	// USDUnit, when set, also counts a payment as round when its USD
+	// value at the payment's day is within USDTolerance·USDUnit of a
+	// multiple of USDUnit (§4.6 fiat roundness: unit 100, tolerance
+	// 0.5 %, so within 0.50 USD of a multiple of 100 USD): a payment
+	// agreed in dollars is rarely a round number of satoshis. It needs a
+	// price table. Default 0 (satoshi roundness only).
+	USDUnit float64 `yaml:"usd_unit"`
+	// USDTolerance is the largest distance to the nearest multiple of
+	// USDUnit, as a share of USDUnit (not of the payment, which would make
+	// every large payment round). Default 0.005.
+	USDTolerance float64 `yaml:"usd_tolerance"`
 }
 
 // MinAmount returns the floor of a round payment.
@@ -337,6 +348,9 @@ func (c Config) Defaults() Config {
 		c.RoundAmount.UnitSat = 1_000_000
 	}
 	def(&c.RoundAmount.MinPayments, 10)
+	if c.RoundAmount.USDTolerance == 0 {
+		c.RoundAmount.USDTolerance = 0.005
+	}
 	if len(c.ChainHop.Categories) == 0 && len(c.ChainHop.Sources) == 0 {
 		c.ChainHop.Categories = []string{"defi_bridge", "defi_dex"}
 		c.ChainHop.Sources = []string{"sim:service-attribution"}
@@ -411,6 +425,14 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	switch ru := c.RoundAmount.USDUnit; {
+	case ru == 0:
+	case !(ru > 0) || math.IsInf(ru, 0):
+		errs = append(errs, fmt.Errorf("detect.round_amount.usd_unit = %v: want a positive amount of USD", ru))
+	case !havePrices:
+		errs = append(errs, fmt.Errorf("detect.round_amount.usd_unit = %v: USD roundness needs a price table (detect.prices: FILE)", ru))
+	}
+	share("round_amount.usd_tolerance", c.RoundAmount.USDTolerance, true)
 	share("fan_in.max_median_share", c.FanIn.MaxMedianShare, true)
 	share("fan_in.min_out_share", c.FanIn.MinOutShare, true)
 	pos("fan_in.min_sources", int64(c.FanIn.MinSources))

@@ -2,12 +2,15 @@ package detect
 
 import (
 	"context"
+	"fmt"
+	"math"
 
 	"github.com/spoorhq/spoor/storage"
 )
 
 // roundAmount reports round payments (§4.6), supporting evidence only: at
-// least MinPayments payments that are multiples of UnitSat, from distinct
+// least MinPayments payments that are multiples of UnitSat (or, with
+// USDUnit and a price table, worth a round number of dollars), from distinct
 // payers, into one address or into addresses later spent together (a
 // collector's fresh addresses). It never alerts by itself.
 type roundAmount struct{}
@@ -32,7 +35,20 @@ func (d roundAmount) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			continue
 		}
 		for k, o := range t.Outs {
-			if o.Addr == 0 || o.Value == 0 || o.Value%cfg.UnitSat != 0 || w.ClusterOf(o.Addr) == src || w.service(o.Addr) != "" || c.Deposits[uint64(o.Addr)] != "" {
+			if o.Addr == 0 || o.Value == 0 {
+				continue
+			}
+			if o.Value%cfg.UnitSat != 0 {
+				if cfg.USDUnit == 0 {
+					continue
+				}
+				if _, round, err := roundUSD(o.Value, t, cfg, c.Prices); err != nil {
+					return nil, err
+				} else if !round {
+					continue
+				}
+			}
+			if w.ClusterOf(o.Addr) == src || w.service(o.Addr) != "" || c.Deposits[uint64(o.Addr)] != "" {
 				continue
 			}
 			if small, err := c.below("round_amount.min_amount", cfg.MinAmount(), o.Value, t); err != nil {
@@ -65,7 +81,16 @@ func (d roundAmount) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 			t := &w.Txs[p.tx]
 			o := t.Outs[p.vout]
 			sum += o.Value
-			b.ev(t, o.Addr, o.Value, "round payment of %s BTC (a multiple of %s BTC) from %s", btc(o.Value), btc(cfg.UnitSat), w.Name(w.Source(t)))
+			if o.Value%cfg.UnitSat == 0 {
+				b.ev(t, o.Addr, o.Value, "round payment of %s BTC (a multiple of %s BTC) from %s", btc(o.Value), btc(cfg.UnitSat), w.Name(w.Source(t)))
+				continue
+			}
+			usd, _, err := roundUSD(o.Value, t, cfg, c.Prices)
+			if err != nil {
+				return nil, err
+			}
+			b.ev(t, o.Addr, o.Value, "round payment of %s BTC, worth %s USD (within %s USD of a multiple of %s USD), from %s",
+				btc(o.Value), usdString(usd), usdString(cfg.USDTolerance*cfg.USDUnit), usdString(cfg.USDUnit), w.Name(w.Source(t)))
 		}
 		if key >= 0 {
 			st := &w.Txs[key]
@@ -74,9 +99,29 @@ func (d roundAmount) Run(ctx context.Context, w *World, c *Context) ([]Finding, 
 		b.f.Measured["round_payments"] = float64(len(ps))
 		b.f.Measured["payers"] = float64(len(payers))
 		b.f.Measured["unit_sat"] = float64(cfg.UnitSat)
+		if cfg.USDUnit != 0 {
+			b.f.Measured["usd_unit"] = cfg.USDUnit
+		}
 		out = append(out, b.done("%d round payments (%s BTC together) from %d distinct payers, collected together; supporting evidence only",
 			len(ps), btc(sum), len(payers)))
 	}
 	sortFindings(out)
 	return out, nil
+}
+
+// roundUSD returns the USD value of v satoshis paid in t and whether it is
+// round: within cfg.USDTolerance·cfg.USDUnit of a non-zero multiple of
+// cfg.USDUnit, at the price of t's day. The tolerance is a share of the
+// unit, not of the payment: as a share of the payment, every payment above
+// 10,000 USD would be within 0.5 % of a multiple of 100 USD.
+func roundUSD(v uint64, t *Tx, cfg RoundAmountConfig, p *PriceTable) (usd float64, round bool, err error) {
+	if p == nil {
+		return 0, false, fmt.Errorf("detect.round_amount.usd_unit = %v: USD roundness needs a price table (detect.prices)", cfg.USDUnit)
+	}
+	usd, err = p.USD(v, t.Time)
+	if err != nil {
+		return 0, false, fmt.Errorf("detect.round_amount.usd_unit: transaction %s at height %d: %w", TxidString(t.Txid), t.Height, err)
+	}
+	near := math.Round(usd/cfg.USDUnit) * cfg.USDUnit
+	return usd, near > 0 && math.Abs(usd-near) <= cfg.USDTolerance*cfg.USDUnit, nil
 }
