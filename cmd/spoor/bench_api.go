@@ -268,6 +268,8 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	if err != nil {
 		return err
 	}
+	// The server runs as spoor serve would.
+	defer setServeGC(cfg.Serve.GCPercent)()
 	tmp, err := os.MkdirTemp("", "spoor-bench-api-")
 	if err != nil {
 		return err
