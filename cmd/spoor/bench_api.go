@@ -275,7 +275,7 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	db, bnet, err := benchIndex(ctx, cfg, network, tmp)
+	db, bnet, err := benchIndex(ctx, withServeStorage(cfg), network, tmp)
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		return fmt.Errorf("no %s index in %s: %w", bnet.Name, cfg.DataDir, err)
 	}
 	defer setServeGC(sc.GCPercent)()
-	db, err := openBitcoinDB(cfg, bnet, false, log)
+	db, err := openBitcoinDB(withServeStorage(cfg), bnet, false, log)
 	if err != nil {
 		return err
 	}

@@ -30,3 +30,16 @@ func TestSetServeGC(t *testing.T) {
 		t.Errorf("with $GOGC set: GC target changed to %d", got)
 	}
 }
+
+// TestWithServeStorage checks serve's block cache default and that a
+// configured size is kept.
+func TestWithServeStorage(t *testing.T) {
+	if got := withServeStorage(Config{}).Storage.CacheBytes; got != defaultServeCacheBytes {
+		t.Errorf("default cache %d, want %d", got, defaultServeCacheBytes)
+	}
+	var cfg Config
+	cfg.Storage.CacheBytes = 64 << 20
+	if got := withServeStorage(cfg).Storage.CacheBytes; got != 64<<20 {
+		t.Errorf("configured cache became %d", got)
+	}
+}
