@@ -29,8 +29,8 @@
 // With SyncAlways (the default) Append returns only after the entry has
 // been written and fsynced; concurrent appends share one fsync (group
 // commit), and the head is replaced (write, rename) after each fsync. With
-// SyncNone entries are written at once but left to the operating system
-// to flush, and the head is written when the log is closed: a machine
+// SyncNone entries are written before Append returns (concurrent appends
+// share one write) but left to the operating system to flush, and the head is written when the log is closed: a machine
 // crash can then lose the newest entries. A crash in the middle of a write
 // leaves a torn last line without a newline; it was never acknowledged,
 // and Open cuts it off and reports it in Log.Recovered.

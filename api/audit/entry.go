@@ -74,6 +74,9 @@ func (e *Entry) canonicalize() error {
 // canonicalJSON re-encodes raw with sorted object keys and no spaces;
 // numbers keep their digits. "null" and "{}" become nothing.
 func canonicalJSON(raw []byte) (json.RawMessage, error) {
+	if isCanonicalFlat(raw) {
+		return append(json.RawMessage(nil), raw...), nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -127,4 +130,55 @@ func encode(e Entry) ([]byte, string, error) {
 	line = append(line, h...)
 	line = append(line, `"}`...)
 	return line, h, nil
+}
+
+// isCanonicalFlat reports whether raw is already in canonical form as
+// the common case of query variables: a non-empty object of string
+// values, keys in increasing order, no spaces, and keys and values made
+// only of characters that JSON encodes as themselves (letters, digits,
+// "_", "-", ".", ":"). Such an object is its own canonical encoding, so
+// canonicalJSON can keep it without decoding it.
+func isCanonicalFlat(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
+		return false
+	}
+	// str reads a quoted safe string at raw[i:], returning its contents
+	// and the index after the closing quote.
+	str := func(i int) ([]byte, int, bool) {
+		if i >= len(raw) || raw[i] != '"' {
+			return nil, 0, false
+		}
+		for j := i + 1; j < len(raw); j++ {
+			c := raw[j]
+			switch {
+			case c == '"':
+				return raw[i+1 : j], j + 1, true
+			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-', c == '.', c == ':':
+			default:
+				return nil, 0, false
+			}
+		}
+		return nil, 0, false
+	}
+	var prev []byte
+	i := 1
+	for n := 0; ; n++ {
+		key, next, ok := str(i)
+		if !ok || (n > 0 && bytes.Compare(prev, key) >= 0) || next >= len(raw) || raw[next] != ':' {
+			return false
+		}
+		_, next, ok = str(next + 1)
+		if !ok || next >= len(raw) {
+			return false
+		}
+		prev = key
+		switch raw[next] {
+		case '}':
+			return next == len(raw)-1
+		case ',':
+			i = next + 1
+		default:
+			return false
+		}
+	}
 }

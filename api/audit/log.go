@@ -65,9 +65,20 @@ type Log struct {
 	mu struct {
 		sync.Mutex
 		f      *os.File
-		seq    uint64 // seq of the last entry written
-		last   string // hash of the last entry written
+		seq    uint64 // seq of the last entry appended
+		last   string // hash of the last entry appended
 		broken bool
+		// pending holds the lines appended but not yet written, in seq
+		// order, up to seq.
+		pending []byte
+	}
+	// writeMu is held while pending lines are written; it is taken before
+	// mu, never after.
+	writeMu struct {
+		sync.Mutex
+		seq   uint64 // entries up to here are written
+		last  string // hash of entry seq
+		spare []byte // the last written buffer, reused for pending
 	}
 	syncMu struct {
 		sync.Mutex
@@ -126,6 +137,7 @@ func Open(dir string, opts *Options) (*Log, error) {
 		}
 		l.mu.seq, l.mu.last = last.Seq, last.Hash
 	}
+	l.writeMu.seq, l.writeMu.last = l.mu.seq, l.mu.last
 	head, err := ReadHead(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist) && last != nil:
@@ -197,7 +209,11 @@ func readTail(f *os.File) (*Entry, int64, error) {
 }
 
 // Append stamps e (seq, time, query hash, prev, hash), writes it as one
-// line and, under SyncAlways, waits until it is on disk. It returns the
+// line and, under SyncAlways, waits until it is on disk. Concurrent
+// appends share a write: an entry appended while another append is
+// writing is written, with every other entry appended meanwhile, in one
+// write by the first of them to get the file, and Append returns once its
+// own line is written (group write). It returns the
 // entry as written.
 func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	if err := ctx.Err(); err != nil {
@@ -220,20 +236,51 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 		return Entry{}, fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
 	}
 	e.Hash = h
-	line = append(line, '\n')
-	if _, err := l.mu.f.Write(line); err != nil {
-		l.mu.broken = true
-		l.mu.Unlock()
-		return Entry{}, fmt.Errorf("audit: writing entry %d: %w: %w", e.Seq, ErrBroken, err)
-	}
+	l.mu.pending = append(append(l.mu.pending, line...), '\n')
 	l.mu.seq, l.mu.last = e.Seq, e.Hash
 	l.mu.Unlock()
+	if err := l.writeTo(e.Seq); err != nil {
+		return Entry{}, err
+	}
 	if l.opts.Sync == SyncAlways {
 		if err := l.syncTo(e.Seq); err != nil {
 			return Entry{}, err
 		}
 	}
 	return e, nil
+}
+
+// maxSpare bounds the write buffer kept for reuse after a burst.
+const maxSpare = 1 << 20
+
+// writeTo returns once entry seq is written to the file. The first waiter
+// writes every line pending when it gets the file, in one write.
+func (l *Log) writeTo(seq uint64) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.writeMu.seq >= seq {
+		return nil
+	}
+	l.mu.Lock()
+	f, broken, buf := l.mu.f, l.mu.broken, l.mu.pending
+	to := Head{Seq: l.mu.seq, Hash: l.mu.last}
+	l.mu.pending = l.writeMu.spare[:0]
+	l.mu.Unlock()
+	if broken || f == nil {
+		return ErrBroken
+	}
+	if _, err := f.Write(buf); err != nil {
+		l.mu.Lock()
+		l.mu.broken = true
+		l.mu.Unlock()
+		return fmt.Errorf("audit: writing entries %d-%d: %w: %w", l.writeMu.seq+1, to.Seq, ErrBroken, err)
+	}
+	l.writeMu.seq, l.writeMu.last = to.Seq, to.Hash
+	l.writeMu.spare = nil
+	if cap(buf) <= maxSpare {
+		l.writeMu.spare = buf
+	}
+	return nil
 }
 
 // syncTo returns once entry seq is fsynced and recorded in the head. The
@@ -244,8 +291,11 @@ func (l *Log) syncTo(seq uint64) error {
 	if l.syncMu.seq >= seq {
 		return nil
 	}
+	l.writeMu.Lock()
+	head := Head{Seq: l.writeMu.seq, Hash: l.writeMu.last}
+	l.writeMu.Unlock()
 	l.mu.Lock()
-	f, head, broken := l.mu.f, Head{Seq: l.mu.seq, Hash: l.mu.last}, l.mu.broken
+	f, broken := l.mu.f, l.mu.broken
 	l.mu.Unlock()
 	if broken || f == nil {
 		return ErrBroken
@@ -265,23 +315,38 @@ func (l *Log) syncTo(seq uint64) error {
 
 // Head returns the last entry written.
 func (l *Log) Head() Head {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return Head{Seq: l.mu.seq, Hash: l.mu.last}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return Head{Seq: l.writeMu.seq, Hash: l.writeMu.last}
 }
 
-// Close flushes the log, writes the head and closes the file.
+// Close writes the entries still pending, flushes the log, writes the
+// head and closes the file.
 func (l *Log) Close() error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
 	l.mu.Lock()
-	f, head, broken := l.mu.f, Head{Seq: l.mu.seq, Hash: l.mu.last}, l.mu.broken
-	l.mu.f = nil
+	f, head, broken, buf := l.mu.f, Head{Seq: l.mu.seq, Hash: l.mu.last}, l.mu.broken, l.mu.pending
+	l.mu.f, l.mu.pending = nil, nil
 	l.mu.Unlock()
 	if f == nil {
 		return nil
 	}
-	err := f.Sync()
+	var err error
+	if len(buf) > 0 && !broken {
+		if _, err = f.Write(buf); err != nil {
+			broken = true
+			l.mu.Lock()
+			l.mu.broken = true
+			l.mu.Unlock()
+			err = fmt.Errorf("audit: writing entries %d-%d: %w: %w", l.writeMu.seq+1, head.Seq, ErrBroken, err)
+		} else {
+			l.writeMu.seq, l.writeMu.last = head.Seq, head.Hash
+		}
+	}
+	err = errors.Join(err, f.Sync())
 	if err == nil && !broken {
-		err = writeHead(l.dir, head)
+		err = writeHead(l.dir, Head{Seq: l.writeMu.seq, Hash: l.writeMu.last})
 	}
 	return errors.Join(err, f.Close())
 }

@@ -206,11 +206,18 @@ func TestTornWriteRecovered(t *testing.T) {
 	}
 }
 
-// TestConcurrentAppend appends from many goroutines (sharing fsyncs) and
-// checks the chain is whole and every entry is there once.
+// TestConcurrentAppend appends from many goroutines (sharing writes and
+// fsyncs) under both sync policies and checks the chain is whole and
+// every entry is there once.
 func TestConcurrentAppend(t *testing.T) {
+	for _, p := range []SyncPolicy{SyncAlways, SyncNone} {
+		t.Run(fmt.Sprint(p), func(t *testing.T) { testConcurrentAppend(t, p) })
+	}
+}
+
+func testConcurrentAppend(t *testing.T, p SyncPolicy) {
 	dir := t.TempDir()
-	l, err := Open(dir, &Options{Now: func() time.Time { return time.Unix(1700000000, 0) }})
+	l, err := Open(dir, &Options{Sync: p, Now: func() time.Time { return time.Unix(1700000000, 0) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +238,12 @@ func TestConcurrentAppend(t *testing.T) {
 	if h := l.Head(); h.Seq != 200 {
 		t.Fatalf("head = %+v", h)
 	}
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := ReadHead(dir); err != nil || h.Seq != 200 {
+		t.Fatalf("head file = %+v, %v", h, err)
+	}
 	b, _ := os.ReadFile(filepath.Join(dir, LogFile))
 	res, err := Verify(bytes.NewReader(b), nil)
 	if err != nil || res.Entries != 200 {

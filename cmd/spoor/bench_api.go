@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -45,16 +45,23 @@ func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) err
 		"against /healthz measured the same way in the same run.")
 	var o loadOptions
 	var asJSON bool
-	var auditSync, network, only, cpuProfile string
+	var auditSync, network, only, cpuProfile, rates string
 	cmd.Flag("duration", "How long to load each query.").Default("5s").DurationVar(&o.Duration)
-	cmd.Flag("concurrency", "Requests in flight at once.").Default("16").IntVar(&o.Concurrency)
+	cmd.Flag("concurrency", "Requests in flight at once (closed loop, without --rate).").Default("16").IntVar(&o.Concurrency)
+	cmd.Flag("rate", "Open loop: send this many requests/s on a constant schedule, latency measured from each request's due time; "+
+		"a comma-separated list (2000,5000,10000) loads each query at each rate in turn.").StringVar(&rates)
+	cmd.Flag("connections", "Open loop: most connections the load generator opens to keep the schedule.").Default(fmt.Sprint(defaultOpenLoopConns)).IntVar(&o.Connections)
 	cmd.Flag("audit-sync", "Audit log fsync policy during the run: always or none.").Default("always").StringVar(&auditSync)
 	cmd.Flag("network", "Bitcoin network of the index in --datadir.").StringVar(&network)
 	cmd.Flag("json", "Print JSON.").BoolVar(&asJSON)
 	cmd.Flag("only", "Run only these scenarios (comma-separated): "+strings.Join(benchScenarioNames, ", ")+".").StringVar(&only)
 	cmd.Flag("cpuprofile", "Write a CPU profile of the server side, taken while the scenarios run, to this file.").StringVar(&cpuProfile)
 	cmds[cmd.FullCommand()] = func(ctx context.Context, cfg Config) error {
-		return c.benchAPI(ctx, cfg, network, auditSync, benchAPIRun{load: o, asJSON: asJSON, only: only, cpuProfile: cpuProfile})
+		rs, err := parseRates(rates)
+		if err != nil {
+			return err
+		}
+		return c.benchAPI(ctx, cfg, network, auditSync, benchAPIRun{load: o, asJSON: asJSON, only: only, cpuProfile: cpuProfile, rates: rs})
 	}
 
 	load := bench.Command("api-load", "Load generator of bench api (run by it in a second process).").Hidden()
@@ -63,7 +70,9 @@ func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) err
 	load.Flag("body", "POST this body (with the key from $"+benchKeyEnv+"); without it, GET.").StringVar(&lo.Body)
 	load.Flag("bodies", "POST the bodies in this file, one per line, each worker going round them from its own starting line.").StringVar(&lo.BodiesFile)
 	load.Flag("duration", "How long to load.").Default("5s").DurationVar(&lo.Duration)
-	load.Flag("concurrency", "Requests in flight at once.").Default("16").IntVar(&lo.Concurrency)
+	load.Flag("concurrency", "Requests in flight at once (closed loop, without --rate).").Default("16").IntVar(&lo.Concurrency)
+	load.Flag("rate", "Open loop: send this many requests/s on a constant schedule.").Float64Var(&lo.Rate)
+	load.Flag("connections", "Open loop: most connections to open to keep the schedule.").Default(fmt.Sprint(defaultOpenLoopConns)).IntVar(&lo.Connections)
 	cmds[load.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		lo.Key = os.Getenv(benchKeyEnv)
 		if lo.BodiesFile != "" {
@@ -97,18 +106,30 @@ type loadOptions struct {
 	Key         string
 	Duration    time.Duration
 	Concurrency int
+	// Rate, when positive, makes the load open-loop: this many requests a
+	// second on a constant schedule (runOpenLoad), from at most
+	// Connections connections.
+	Rate        float64
+	Connections int
 }
 
 // LoadResult is what one load run measured. The load generator fills in
 // the counts and latencies; bench api adds the server's CPU time per
 // request, which it measures in its own process.
 type LoadResult struct {
-	Name      string  `json:"name"`
-	Requests  int     `json:"requests"`
-	Failed    int     `json:"failed"`
-	PerSecond float64 `json:"requests_per_s"`
-	P50Micros float64 `json:"p50_us"`
-	P99Micros float64 `json:"p99_us"`
+	Name string `json:"name"`
+	// Rate is the requests/s an open-loop load was asked to send; 0 for a
+	// closed loop.
+	Rate float64 `json:"target_rate,omitempty"`
+	// Connections is how many connections an open-loop load opened.
+	Connections int     `json:"connections,omitempty"`
+	Requests    int     `json:"requests"`
+	Failed      int     `json:"failed"`
+	PerSecond   float64 `json:"requests_per_s"`
+	P50Micros   float64 `json:"p50_us"`
+	P99Micros   float64 `json:"p99_us"`
+	P999Micros  float64 `json:"p999_us"`
+	MaxMicros   float64 `json:"max_us"`
 	// Partial counts the answers that said "partial":true: traces cut
 	// short by a limit.
 	Partial     int     `json:"partial"`
@@ -125,9 +146,14 @@ type LoadResult struct {
 var partialMark = []byte(`"partial":true`)
 
 // runLoad sends requests from o.Concurrency goroutines over kept-alive
-// connections for o.Duration and measures each one's latency. A request
-// failing or answering other than 200 counts as failed.
+// connections for o.Duration and measures each one's latency, each
+// goroutine sending its next request when the last is answered (a closed
+// loop). With o.Rate set it runs an open loop instead (runOpenLoad). A
+// request failing or answering other than 200 counts as failed.
 func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
+	if o.Rate > 0 {
+		return runOpenLoad(ctx, o)
+	}
 	if o.Concurrency < 1 || o.Duration <= 0 {
 		return LoadResult{}, fmt.Errorf("load: concurrency %d and duration %v must be positive", o.Concurrency, o.Duration)
 	}
@@ -149,34 +175,19 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 			bad, part := 0, 0
 			next := w * 7919
 			for ctx.Err() == nil {
-				var req *http.Request
 				body := o.Body
 				if len(o.Bodies) > 0 {
 					body = o.Bodies[next%len(o.Bodies)]
 					next++
 				}
-				if body != "" {
-					req, _ = http.NewRequest("POST", o.URL, bytes.NewReader([]byte(body)))
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer "+o.Key)
-				} else {
-					req, _ = http.NewRequest("GET", o.URL, nil)
-				}
 				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err != nil {
-					bad++
-					continue
-				}
-				buf.Reset()
-				_, err = io.Copy(&buf, resp.Body)
-				resp.Body.Close()
-				if err != nil || resp.StatusCode != 200 {
+				ok, isPartial := sendOne(client, o, body, &buf)
+				if !ok {
 					bad++
 					continue
 				}
 				lat = append(lat, time.Since(t0))
-				if bytes.Contains(buf.Bytes(), partialMark) {
+				if isPartial {
 					part++
 				}
 			}
@@ -190,11 +201,7 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	res := LoadResult{Requests: len(all), Failed: failed, Partial: partial, PerSecond: float64(len(all)) / elapsed.Seconds()}
-	if len(all) > 0 {
-		slices.Sort(all)
-		res.P50Micros = float64(all[len(all)/2].Nanoseconds()) / 1e3
-		res.P99Micros = float64(all[min(len(all)-1, len(all)*99/100)].Nanoseconds()) / 1e3
-	}
+	res.setLatencies(all)
 	return res, nil
 }
 
@@ -208,6 +215,26 @@ type benchAPIRun struct {
 	asJSON     bool
 	only       string // comma-separated scenario names; empty runs all
 	cpuProfile string // file for a CPU profile of the load phase
+	// rates, when any, make every scenario an open-loop load at each of
+	// these requests/s in turn; without, a closed loop.
+	rates []float64
+}
+
+// parseRates reads --rate: requests/s, comma-separated.
+func parseRates(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("bench api: --rate %q: %q is not a positive number of requests/s", s, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // selected reports whether the run includes the named scenario.
@@ -241,12 +268,14 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	if err != nil {
 		return err
 	}
+	// The server runs as spoor serve would.
+	defer setServeGC(cfg.Serve.GCPercent)()
 	tmp, err := os.MkdirTemp("", "spoor-bench-api-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	db, bnet, err := benchIndex(ctx, cfg, network, tmp)
+	db, bnet, err := benchIndex(ctx, withServeStorage(cfg), network, tmp)
 	if err != nil {
 		return err
 	}
@@ -264,7 +293,11 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	if err != nil {
 		return err
 	}
-	opts := api.ServerOptions{RatePerSecond: 1e9, RateBurst: 1e9, MaxConcurrent: 4 * o.Concurrency, Log: slog.New(slog.DiscardHandler)}
+	inFlight := o.Concurrency
+	if len(run.rates) > 0 {
+		inFlight = max(1, o.Connections)
+	}
+	opts := api.ServerOptions{RatePerSecond: 1e9, RateBurst: 1e9, MaxConcurrent: 4 * inFlight, Log: slog.New(slog.DiscardHandler)}
 	opts.EnsureDefaults()
 	cachedNames, err := trace.NewCachedNamer(addressNamer(db, bnet), 1<<18)
 	if err != nil {
@@ -417,67 +450,85 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		defer pprof.StopCPUProfile()
 	}
 	var results []LoadResult
-	var ref *LoadResult
+	// The ratios are to /healthz loaded the same way: at the same rate.
+	refs := map[float64]*LoadResult{}
+	rates := run.rates
+	if len(rates) == 0 {
+		rates = []float64{0} // one closed-loop run
+	}
 	for _, tc := range cases {
 		if !run.selected(tc.key) {
 			continue
 		}
-		args := []string{"bench", "api-load", "--url", base + tc.path, "--duration", o.Duration.String(), "--concurrency", fmt.Sprint(o.Concurrency)}
-		if tc.body != "" {
-			args = append(args, "--body", tc.body)
+		for _, rate := range rates {
+			args := []string{"bench", "api-load", "--url", base + tc.path, "--duration", o.Duration.String(), "--concurrency", fmt.Sprint(o.Concurrency)}
+			if rate > 0 {
+				args = append(args, "--rate", strconv.FormatFloat(rate, 'f', -1, 64), "--connections", fmt.Sprint(o.Connections))
+			}
+			if tc.body != "" {
+				args = append(args, "--body", tc.body)
+			}
+			if tc.bodies != "" {
+				args = append(args, "--bodies", tc.bodies)
+			}
+			cmd := exec.CommandContext(ctx, self, args...)
+			cmd.Env = append(os.Environ(), benchKeyEnv+"="+key)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			// The server's CPU time is this process's while the load runs;
+			// handlers still running after the load generator exits are few
+			// (at most the requests in flight) and are counted in the next
+			// scenario, or not at all after the last.
+			cpu0 := cpuTime()
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("load generator for %s: %w: %s", tc.name, err, stderr.String())
+			}
+			cpu := cpuTime() - cpu0
+			var r LoadResult
+			if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+				return fmt.Errorf("load generator for %s printed %q: %w", tc.name, stdout.String(), err)
+			}
+			r.Name = tc.name
+			if r.Failed > 0 {
+				return fmt.Errorf("%s: %d of %d requests failed", tc.name, r.Failed, r.Failed+r.Requests)
+			}
+			if r.Requests > 0 {
+				r.CPUMicros = float64(cpu.Nanoseconds()) / 1e3 / float64(r.Requests)
+			}
+			if tc.key == "healthz" {
+				refs[rate] = &r
+			}
+			if ref := refs[rate]; ref != nil && ref.PerSecond > 0 && ref.CPUMicros > 0 {
+				r.RatioToBase = r.PerSecond / ref.PerSecond
+				r.CPURatioToBase = r.CPUMicros / ref.CPUMicros
+			}
+			results = append(results, r)
 		}
-		if tc.bodies != "" {
-			args = append(args, "--bodies", tc.bodies)
-		}
-		cmd := exec.CommandContext(ctx, self, args...)
-		cmd.Env = append(os.Environ(), benchKeyEnv+"="+key)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		// The server's CPU time is this process's while the load runs;
-		// handlers still running after the load generator exits are few
-		// (at most the requests in flight) and are counted in the next
-		// scenario, or not at all after the last.
-		cpu0 := cpuTime()
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("load generator for %s: %w: %s", tc.name, err, stderr.String())
-		}
-		cpu := cpuTime() - cpu0
-		var r LoadResult
-		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
-			return fmt.Errorf("load generator for %s printed %q: %w", tc.name, stdout.String(), err)
-		}
-		r.Name = tc.name
-		if r.Failed > 0 {
-			return fmt.Errorf("%s: %d of %d requests failed", tc.name, r.Failed, r.Failed+r.Requests)
-		}
-		if r.Requests > 0 {
-			r.CPUMicros = float64(cpu.Nanoseconds()) / 1e3 / float64(r.Requests)
-		}
-		if tc.key == "healthz" {
-			ref = &r
-		}
-		if ref != nil && ref.PerSecond > 0 && ref.CPUMicros > 0 {
-			r.RatioToBase = r.PerSecond / ref.PerSecond
-			r.CPURatioToBase = r.CPUMicros / ref.CPUMicros
-		}
-		results = append(results, r)
 	}
 	if asJSON {
-		return writeJSON(c.stdout, map[string]any{"chain": db.Chain(), "txs": st.Txs, "concurrency": o.Concurrency, "duration": o.Duration.String(),
+		return writeJSON(c.stdout, map[string]any{"chain": db.Chain(), "txs": st.Txs, "concurrency": o.Concurrency, "rates": run.rates, "duration": o.Duration.String(),
 			"audit_sync": auditSync, "screening_source": source, "results": results})
 	}
-	fmt.Fprintf(c.stdout, "%s (%d transactions), load from a second process on loopback, %d in flight, %v per query, audit sync %s; screenings answered from: %s\n",
-		db.Chain(), st.Txs, o.Concurrency, o.Duration, auditSync, source)
+	mode := fmt.Sprintf("closed loop, %d in flight", o.Concurrency)
+	if len(run.rates) > 0 {
+		mode = fmt.Sprintf("open loop at a constant rate, latency from each request's due time, up to %d connections", o.Connections)
+	}
+	fmt.Fprintf(c.stdout, "%s (%d transactions), load from a second process on loopback, %s, %v per query and rate, audit sync %s; screenings answered from: %s\n",
+		db.Chain(), st.Txs, mode, o.Duration, auditSync, source)
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "query\trequests/s\tp50 µs\tp99 µs\tserver CPU-µs/req\tpartial\tratio to healthz (rps)\tCPU ratio to healthz\t")
+	fmt.Fprintln(tw, "query\ttarget/s\trequests/s\tp50 µs\tp99 µs\tp99.9 µs\tmax µs\tserver CPU-µs/req\tpartial\tratio to healthz (rps)\tCPU ratio to healthz\t")
 	ratio := func(v float64) string {
-		if ref == nil {
+		if len(refs) == 0 {
 			return "–"
 		}
 		return fmt.Sprintf("%.3f", v)
 	}
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%s\t%s\t\n", r.Name, r.PerSecond, r.P50Micros, r.P99Micros, r.CPUMicros,
+		target := "–"
+		if r.Rate > 0 {
+			target = fmt.Sprintf("%.0f", r.Rate)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%s\t%s\t\n", r.Name, target, r.PerSecond, r.P50Micros, r.P99Micros, r.P999Micros, r.MaxMicros, r.CPUMicros,
 			100*float64(r.Partial)/float64(max(1, r.Requests)), ratio(r.RatioToBase), ratio(r.CPURatioToBase))
 	}
 	return tw.Flush()

@@ -155,4 +155,7 @@ type ServeConfig struct {
 	// MaxBulkScreen bounds the addresses of one bulk screening (default
 	// 10000).
 	MaxBulkScreen int `yaml:"max_bulk_screen"`
+	// GCPercent is the Go GC target of the server (default 400; $GOGC
+	// overrides it).
+	GCPercent int `yaml:"gc_percent"`
 }

@@ -126,7 +126,8 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 	if _, err := os.Stat(chainDir(cfg.DataDir, bnet.Name)); err != nil {
 		return fmt.Errorf("no %s index in %s: %w", bnet.Name, cfg.DataDir, err)
 	}
-	db, err := openBitcoinDB(cfg, bnet, false, log)
+	defer setServeGC(sc.GCPercent)()
+	db, err := openBitcoinDB(withServeStorage(cfg), bnet, false, log)
 	if err != nil {
 		return err
 	}

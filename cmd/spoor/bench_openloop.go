@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// defaultOpenLoopConns bounds the connections an open-loop load opens
+// when none are asked for: enough that a server stalling for a few
+// milliseconds at 10,000 requests/s does not hold the schedule back.
+const defaultOpenLoopConns = 256
+
+// runOpenLoad sends o.Rate requests a second for o.Duration on a constant
+// schedule, the way wrk2 does: request i is due at start + i/o.Rate
+// whatever happened to the requests before it, and its latency is
+// measured from that due time, not from when it was sent. A server that
+// stalls therefore shows its stall in the latency of every request due
+// during it, instead of quietly lowering the rate it is asked to serve
+// (coordinated omission). A request due while every connection is busy
+// opens another, up to o.Connections; past that it waits for one, and the
+// wait counts in its latency.
+func runOpenLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
+	if o.Rate <= 0 || o.Duration <= 0 {
+		return LoadResult{}, fmt.Errorf("load: rate %v and duration %v must be positive", o.Rate, o.Duration)
+	}
+	conns := o.Connections
+	if conns <= 0 {
+		conns = defaultOpenLoopConns
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+
+	due := make(chan time.Time)
+	var mu sync.Mutex
+	var all []time.Duration
+	failed, partial := 0, 0
+	var wg sync.WaitGroup
+	worker := func(w int) {
+		defer wg.Done()
+		var lat []time.Duration
+		var buf bytes.Buffer
+		bad, part := 0, 0
+		next := w * 7919
+		for at := range due {
+			body := o.Body
+			if len(o.Bodies) > 0 {
+				body = o.Bodies[next%len(o.Bodies)]
+				next++
+			}
+			ok, isPartial := sendOne(client, o, body, &buf)
+			if !ok {
+				bad++
+				continue
+			}
+			lat = append(lat, time.Since(at))
+			if isPartial {
+				part++
+			}
+		}
+		mu.Lock()
+		all = append(all, lat...)
+		failed += bad
+		partial += part
+		mu.Unlock()
+	}
+
+	interval := time.Duration(float64(time.Second) / o.Rate)
+	start := time.Now()
+	end := start.Add(o.Duration)
+	workers, scheduled := 0, 0
+	for i := 0; ctx.Err() == nil; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if !at.Before(end) {
+			break
+		}
+		if d := time.Until(at); d > 0 {
+			time.Sleep(d)
+		}
+		scheduled++
+		select {
+		case due <- at:
+			continue
+		default:
+		}
+		if workers < conns {
+			workers++
+			wg.Add(1)
+			go worker(workers)
+		}
+		due <- at
+	}
+	close(due)
+	wg.Wait()
+	elapsed := time.Since(start)
+	res := LoadResult{Rate: o.Rate, Requests: len(all), Failed: failed, Partial: partial, PerSecond: float64(len(all)) / elapsed.Seconds(), Connections: workers}
+	if scheduled > len(all)+failed {
+		return res, fmt.Errorf("load: %d requests scheduled, %d answered", scheduled, len(all)+failed)
+	}
+	res.setLatencies(all)
+	return res, nil
+}
+
+// sendOne sends one request of the load, reading the answer into buf. It
+// reports whether the server answered 200, and whether the answer says a
+// trace was cut short.
+func sendOne(client *http.Client, o loadOptions, body string, buf *bytes.Buffer) (ok, partial bool) {
+	var req *http.Request
+	if body != "" {
+		req, _ = http.NewRequest("POST", o.URL, bytes.NewReader([]byte(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+o.Key)
+	} else {
+		req, _ = http.NewRequest("GET", o.URL, nil)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false, false
+	}
+	buf.Reset()
+	_, err = io.Copy(buf, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		return false, false
+	}
+	return true, bytes.Contains(buf.Bytes(), partialMark)
+}
+
+// setLatencies fills in the latency percentiles from all the answered
+// requests' latencies, which it sorts.
+func (r *LoadResult) setLatencies(all []time.Duration) {
+	if len(all) == 0 {
+		return
+	}
+	slices.Sort(all)
+	us := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+	at := func(perMille int) time.Duration { return all[min(len(all)-1, len(all)*perMille/1000)] }
+	r.P50Micros = us(all[len(all)/2])
+	r.P99Micros = us(at(990))
+	r.P999Micros = us(at(999))
+	r.MaxMicros = us(all[len(all)-1])
+}
