@@ -26,39 +26,16 @@ func wantsEvidence(p graphql.ResolveParams) bool {
 // query asks evidence of: the entities or paths below its receiving
 // field, its sending field, or both.
 func evidenceSides(p graphql.ResolveParams) (receiving, sending bool) {
-	seen := map[string]bool{}
-	var top func(ss *ast.SelectionSet)
-	top = func(ss *ast.SelectionSet) {
-		if ss == nil {
-			return
-		}
-		for _, sel := range ss.Selections {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Name == nil {
-					continue
-				}
-				switch s.Name.Value {
-				case "receiving":
-					receiving = receiving || selectsEvidence(p, s.SelectionSet)
-				case "sending":
-					sending = sending || selectsEvidence(p, s.SelectionSet)
-				}
-			case *ast.InlineFragment:
-				top(s.SelectionSet)
-			case *ast.FragmentSpread:
-				if s.Name == nil || seen[s.Name.Value] {
-					continue
-				}
-				seen[s.Name.Value] = true
-				if def, ok := p.Info.Fragments[s.Name.Value].(*ast.FragmentDefinition); ok {
-					top(def.SelectionSet)
-				}
-			}
-		}
-	}
 	for _, f := range p.Info.FieldASTs {
-		top(f.SelectionSet)
+		eachField(p, f.SelectionSet, false, func(s *ast.Field) bool {
+			switch s.Name.Value {
+			case "receiving":
+				receiving = receiving || selectsEvidence(p, s.SelectionSet)
+			case "sending":
+				sending = sending || selectsEvidence(p, s.SelectionSet)
+			}
+			return false
+		})
 	}
 	return receiving, sending
 }
@@ -80,36 +57,5 @@ func evidenceLimits(p graphql.ResolveParams, lim trace.ExposureLimits) trace.Exp
 // selectsEvidence reports whether ss selects, anywhere below it, the
 // entities or paths of an exposure category (through fragments too).
 func selectsEvidence(p graphql.ResolveParams, ss *ast.SelectionSet) bool {
-	seen := map[string]bool{}
-	var walk func(ss *ast.SelectionSet) bool
-	walk = func(ss *ast.SelectionSet) bool {
-		if ss == nil {
-			return false
-		}
-		for _, sel := range ss.Selections {
-			switch s := sel.(type) {
-			case *ast.Field:
-				if s.Name != nil && evidenceFields[s.Name.Value] {
-					return true
-				}
-				if walk(s.SelectionSet) {
-					return true
-				}
-			case *ast.InlineFragment:
-				if walk(s.SelectionSet) {
-					return true
-				}
-			case *ast.FragmentSpread:
-				if s.Name == nil || seen[s.Name.Value] {
-					continue
-				}
-				seen[s.Name.Value] = true
-				if def, ok := p.Info.Fragments[s.Name.Value].(*ast.FragmentDefinition); ok && walk(def.SelectionSet) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	return walk(ss)
+	return selects(p, ss, true, func(n string) bool { return evidenceFields[n] })
 }
