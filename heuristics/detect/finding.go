@@ -16,6 +16,14 @@ type Evidence struct {
 	Time    int64  `json:"time"`
 	Address string `json:"address,omitempty"`
 	Amount  uint64 `json:"amount_sat"`
+	// From, To, Asset and Value describe an Ethereum transfer: its payer
+	// and payee, "ETH" or the token contract, and the exact amount in
+	// the asset's base units (wei for ether) as a decimal string. They
+	// are empty on Bitcoin, and Amount is 0 on Ethereum.
+	From  string `json:"from,omitempty"`
+	To    string `json:"to,omitempty"`
+	Asset string `json:"asset,omitempty"`
+	Value string `json:"value,omitempty"`
 	// USD is Amount's value in USD at PriceDay, the UTC day (YYYY-MM-DD)
 	// of the price used: the transaction's day, or the nearest earlier
 	// day of the price table. Both are set whenever a price table is
