@@ -50,11 +50,13 @@ func loadWorld(ctx context.Context, db *storage.DB, net bitcoin.Network) (*detec
 }
 
 func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error) {
-	var network string
+	var network, chainName string
 	netFlag := "Bitcoin network of the index (default: the only one in the data directory)."
+	chainFlag := "Chain of the index: bitcoin, or ethereum (the index of spoor index ethereum)."
 
 	det := c.app.Command("detect", "Run every laundering and off-ramp detector over the index and store findings and alerts (replacing the previous run).")
 	det.Flag("network", netFlag).StringVar(&network)
+	det.Flag("chain", chainFlag).Default("bitcoin").EnumVar(&chainName, "bitcoin", "ethereum")
 	var only []string
 	det.Flag("detector", "Run only this detector (repeatable); deposit sweeps always run first.").StringsVar(&only)
 	var dropInc bool
@@ -64,6 +66,12 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	det.Flag("notify-wait", "With --notify, how long to wait for the webhooks to acknowledge; events still unacknowledged stay in the outbox, and spoor index delivers them at its next start.").DurationVar(&notifyWait)
 	det.Flag("drop-incremental", "Instead, delete what incremental detection stored (findings, alert versions, its tip; not the webhook outbox), so that the next spoor index runs it again from the first block, for example with another window.").BoolVar(&dropInc)
 	cmds[det.FullCommand()] = func(ctx context.Context, cfg Config) error {
+		if chainName == "ethereum" {
+			if notify || dropInc {
+				return errors.New("detect --chain ethereum: --notify and --drop-incremental apply to Bitcoin only")
+			}
+			return c.detectEthereum(ctx, cfg, only)
+		}
 		db, net, err := c.openDetectDB(cfg, network, false)
 		if err != nil {
 			return err
@@ -114,18 +122,7 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 		if err := detect.Store(db, res); err != nil {
 			return err
 		}
-		for _, warn := range res.Warnings {
-			fmt.Fprintf(c.stderr, "warning: %s\n", warn)
-		}
-		names := make([]string, 0, len(res.Counts))
-		for n := range res.Counts {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(c.stdout, "%-20s %d findings\n", n, res.Counts[n])
-		}
-		fmt.Fprintf(c.stdout, "%d findings, %d alerts over %d transactions in %s\n", len(res.Findings), len(res.Alerts), len(w.Txs), time.Since(start).Round(time.Millisecond))
+		c.printDetectRun(res, fmt.Sprintf("%d transactions", len(w.Txs)), start)
 		if notify {
 			wctx, cancel := context.WithTimeout(ctx, notifyWait)
 			pending, err := deliver.Drain(wctx)
@@ -152,24 +149,21 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	fnd.Flag("source", "Only the latest batch run's findings (batch) or those raised as blocks were indexed (incremental); default both.").EnumVar(&fndSource, detect.SourceBatch, detect.SourceIncremental)
 	fnd.Flag("json", "Print JSON.").BoolVar(&fndJSON)
 	fnd.Flag("network", netFlag).StringVar(&network)
+	fnd.Flag("chain", chainFlag).Default("bitcoin").EnumVar(&chainName, "bitcoin", "ethereum")
 	cmds[fnd.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		if fndDet != "" {
 			if err := detect.CheckName(fndDet); err != nil {
 				return err
 			}
 		}
-		db, net, err := c.openDetectDB(cfg, network, true)
+		db, lookup, err := c.openFindingsDB(cfg, chainName, network)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
 		filter := detect.FindingFilter{Detector: fndDet, Source: fndSource}
 		if *fndAddr != "" {
-			class, payload, err := bitcoin.ParseAddress(net, *fndAddr)
-			if err != nil {
-				return fmt.Errorf("address %q: %w", *fndAddr, err)
-			}
-			id, err := db.LookupAddr(uint8(class), payload)
+			id, err := lookup(*fndAddr)
 			if errors.Is(err, storage.ErrNotFound) {
 				return fmt.Errorf("address %s is not in the index", *fndAddr)
 			} else if err != nil {
@@ -210,6 +204,10 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 				if e.PriceDay != "" {
 					usd = fmt.Sprintf(" (%.2f USD at the %s price)", e.USD, e.PriceDay)
 				}
+				if e.Asset != "" {
+					fmt.Fprintf(c.stdout, "  %s height %d %s -> %s %s %s: %s\n", e.Txid, e.Height, e.From, e.To, e.Value, e.Asset, e.Note)
+					continue
+				}
 				fmt.Fprintf(c.stdout, "  %s height %d %s %s BTC%s %s\n", e.Txid, e.Height, e.Address, btc(e.Amount), usd, e.Note)
 			}
 		}
@@ -224,8 +222,9 @@ func (c *cli) registerDetect(cmds map[string]func(context.Context, Config) error
 	var alSource string
 	list.Flag("source", "Only the latest batch run's alerts (batch) or incremental detection's (incremental); default both.").EnumVar(&alSource, detect.SourceBatch, detect.SourceIncremental)
 	list.Flag("network", netFlag).StringVar(&network)
+	list.Flag("chain", chainFlag).Default("bitcoin").EnumVar(&chainName, "bitcoin", "ethereum")
 	cmds[list.FullCommand()] = func(ctx context.Context, cfg Config) error {
-		db, _, err := c.openDetectDB(cfg, network, true)
+		db, _, err := c.openFindingsDB(cfg, chainName, network)
 		if err != nil {
 			return err
 		}
