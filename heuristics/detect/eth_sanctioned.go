@@ -132,7 +132,7 @@ func (w *EthWorld) contactFinding(d Detector, z storage.AddrID, tag trace.Tag, s
 	if s.hop == 1 && first.To == z {
 		how = fmt.Sprintf("paid %s %s to %s", first.Amount, w.assetUnit(first.Asset), w.Name(z))
 	} else if s.hop > 1 {
-		how = fmt.Sprintf("received %s along a path of %d transfers from %s", w.assetUnit(first.Asset), len(path), w.Name(z))
+		how = fmt.Sprintf("received %s along a path of %d transfers of it from %s", w.AssetName(first.Asset), len(path), w.Name(z))
 	}
 	f.Summary = fmt.Sprintf("%s is %d hop(s) from %s (designated %s, %s): %s", w.Name(s.addr), s.hop, w.Name(z), tag.Entity, tag.Source, how)
 	return f

@@ -72,14 +72,15 @@ func (d *ethDrive) token(tok common.Address, a ethAccount, b common.Address, v i
 // with the hashes and addresses the test checks.
 type ethContactWorld struct {
 	db                  *storage.DB
-	s, a, b, c, d, e    ethAccount
+	s, a, b, c, d, e, x ethAccount
 	tok                 common.Address
 	sA, aB, sC, cD, sTk string
 }
 
 // buildEthContactWorld drives a geth --dev node: designated S pays A
 // ether (direct), A pays B (2 hops); S sends C tokens, and C later pays D
-// ether (the asset changes: no contact for D); E, unrelated, pays D too.
+// ether (the asset changes: no contact for D); E, unrelated, pays D too;
+// A paid X before S paid it (no contact for X: paths go forward in time).
 // The developer account funds everyone and is labelled an exchange; S is
 // labelled sanction. It returns the indexed, labelled database.
 func buildEthContactWorld(t *testing.T, dir string) *ethContactWorld {
@@ -91,14 +92,16 @@ func buildEthContactWorld(t *testing.T, dir string) *ethContactWorld {
 	}
 	d := &ethDrive{t: t, ctx: ctx, n: n, tok: tok}
 	dev := ethAccount{addr: n.Dev}
-	w := &ethContactWorld{s: d.account(), a: d.account(), b: d.account(), c: d.account(), d: d.account(), e: d.account()}
-	for _, x := range []ethAccount{w.s, w.c, w.e} {
+	w := &ethContactWorld{s: d.account(), a: d.account(), b: d.account(), c: d.account(), d: d.account(), e: d.account(), x: d.account()}
+	for _, x := range []ethAccount{w.s, w.a, w.c, w.e} {
 		d.pay(dev, x.addr, ethMilli(5000))
 	}
 	if w.tok, _, err = n.Deploy(ctx, tok, nil, big.NewInt(1_000_000)); err != nil {
 		t.Fatal(err)
 	}
 	w.sTk = d.token(w.tok, dev, w.s.addr, 1000)
+	// A pays X before S pays A: not money from S, so no contact for X.
+	d.pay(w.a, w.x.addr, ethMilli(100))
 	w.sA = d.pay(w.s, w.a.addr, ethMilli(1000))
 	w.aB = d.pay(w.a, w.b.addr, ethMilli(500))
 	w.sC = d.token(w.tok, w.s, w.c.addr, 100)
@@ -195,7 +198,7 @@ func TestEthSanctionedContactRealGeth(t *testing.T) {
 			t.Errorf("finding on %s: path %+v does not run from the designated address to the subject", f.Subject, f.Evidence)
 		}
 	}
-	for _, no := range []common.Address{w.d.addr, w.e.addr, w.tok, w.s.addr} {
+	for _, no := range []common.Address{w.d.addr, w.e.addr, w.x.addr, w.tok, w.s.addr} {
 		for _, f := range res.Findings {
 			if f.Subject == no.Hex() {
 				t.Errorf("finding on %s, which has no same-asset contact: %s", no.Hex(), f.Summary)
