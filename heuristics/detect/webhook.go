@@ -191,6 +191,12 @@ func (d *Deliverer) deliverHook(ctx context.Context, i int) (time.Time, error) {
 			return false, nil
 		}
 		aerr := d.post(ctx, h, seq, v, now)
+		if aerr != nil && ctx.Err() != nil {
+			// Cut short by our own shutdown, not refused by the receiver:
+			// no attempt is counted and no backoff set, so the event is
+			// due at once for the final pass or the next start.
+			return false, ctx.Err()
+		}
 		st.Attempts++
 		if aerr == nil {
 			st.Delivered, st.LastError = d.Now().UnixNano(), ""

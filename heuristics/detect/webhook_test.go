@@ -254,3 +254,69 @@ func TestNewDelivererNeedsTheSecret(t *testing.T) {
 		t.Fatalf("NewDeliverer with a bad webhook: %v", err)
 	}
 }
+
+// TestDeliveryCutByShutdownIsNoAttempt: an attempt cut short because the
+// deliverer itself stops (its context is cancelled mid-request) is not a
+// refusal by the receiver: it counts no attempt and sets no backoff, so a
+// final pass with a fresh context delivers the event at once.
+func TestDeliveryCutByShutdownIsNoAttempt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, err := storage.Open(t.TempDir(), "bitcoin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := QueueAlerts(db, 7, []*Alert{{ID: "a1"}, {ID: "a2"}}); err != nil {
+		t.Fatal(err)
+	}
+	arrived := make(chan struct{}, 1)
+	var mu sync.Mutex
+	stall, acked := true, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		s := stall
+		mu.Unlock()
+		if s {
+			arrived <- struct{}{}
+			<-r.Context().Done() // the client gives up first
+			return
+		}
+		mu.Lock()
+		acked++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	d, err := NewDeliverer(db, Config{Webhooks: []WebhookConfig{{URL: srv.URL, Secret: "s", BackoffSeconds: 3600, MaxBackoffSeconds: 3600}}}, func(string) string { return "" }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := d.DeliverDue(ctx); done <- err }()
+	<-arrived
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a pass cut short by its context: %v", err)
+	}
+	st, _, err := db.Delivery(storage.OutboxStateKey{Seq: 0, Hook: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Attempts != 0 || st.NextAttempt != 0 || st.Delivered != 0 {
+		t.Fatalf("the cut attempt was recorded: %+v", st)
+	}
+	mu.Lock()
+	stall = false
+	mu.Unlock()
+	if _, err := d.DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.Pending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acked != 2 || p[0] != 0 {
+		t.Fatalf("after the final pass: %d acknowledged, %d pending; want 2 and 0", acked, p[0])
+	}
+}
