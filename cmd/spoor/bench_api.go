@@ -161,48 +161,74 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	defer client.CloseIdleConnections()
 	ctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
-	var mu sync.Mutex
-	var all []time.Duration
-	failed, partial := 0, 0
+	var tally loadTally
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := range o.Concurrency {
+	for i := range o.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var lat []time.Duration
-			var buf bytes.Buffer
-			bad, part := 0, 0
-			next := w * 7919
+			w := newLoadWorker(client, &o, i)
 			for ctx.Err() == nil {
-				body := o.Body
-				if len(o.Bodies) > 0 {
-					body = o.Bodies[next%len(o.Bodies)]
-					next++
-				}
-				t0 := time.Now()
-				ok, isPartial := sendOne(client, o, body, &buf)
-				if !ok {
-					bad++
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-				if isPartial {
-					part++
-				}
+				w.send(time.Now())
 			}
-			mu.Lock()
-			all = append(all, lat...)
-			failed += bad
-			partial += part
-			mu.Unlock()
+			tally.add(w)
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	res := LoadResult{Requests: len(all), Failed: failed, Partial: partial, PerSecond: float64(len(all)) / elapsed.Seconds()}
-	res.setLatencies(all)
+	res := LoadResult{Requests: len(tally.all), Failed: tally.failed, Partial: tally.partial, PerSecond: float64(len(tally.all)) / elapsed.Seconds()}
+	res.setLatencies(tally.all)
 	return res, nil
+}
+
+// loadWorker is one sender of a load: it cycles through the load's
+// bodies from its own starting point and keeps what it measured.
+type loadWorker struct {
+	client    *http.Client
+	o         *loadOptions
+	next      int
+	buf       bytes.Buffer
+	lat       []time.Duration
+	bad, part int
+}
+
+func newLoadWorker(client *http.Client, o *loadOptions, i int) *loadWorker {
+	return &loadWorker{client: client, o: o, next: i * 7919}
+}
+
+// send sends one request and records its latency counted from from: the
+// send time in a closed loop, the due time in an open one.
+func (w *loadWorker) send(from time.Time) {
+	body := w.o.Body
+	if len(w.o.Bodies) > 0 {
+		body = w.o.Bodies[w.next%len(w.o.Bodies)]
+		w.next++
+	}
+	ok, isPartial := sendOne(w.client, *w.o, body, &w.buf)
+	if !ok {
+		w.bad++
+		return
+	}
+	w.lat = append(w.lat, time.Since(from))
+	if isPartial {
+		w.part++
+	}
+}
+
+// loadTally gathers what the workers of a load measured.
+type loadTally struct {
+	mu              sync.Mutex
+	all             []time.Duration
+	failed, partial int
+}
+
+func (t *loadTally) add(w *loadWorker) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.all = append(t.all, w.lat...)
+	t.failed += w.bad
+	t.partial += w.part
 }
 
 // benchScenarioNames are the names --only accepts, in the order bench

@@ -37,37 +37,15 @@ func runOpenLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	defer client.CloseIdleConnections()
 
 	due := make(chan time.Time)
-	var mu sync.Mutex
-	var all []time.Duration
-	failed, partial := 0, 0
+	var tally loadTally
 	var wg sync.WaitGroup
-	worker := func(w int) {
+	worker := func(i int) {
 		defer wg.Done()
-		var lat []time.Duration
-		var buf bytes.Buffer
-		bad, part := 0, 0
-		next := w * 7919
+		w := newLoadWorker(client, &o, i)
 		for at := range due {
-			body := o.Body
-			if len(o.Bodies) > 0 {
-				body = o.Bodies[next%len(o.Bodies)]
-				next++
-			}
-			ok, isPartial := sendOne(client, o, body, &buf)
-			if !ok {
-				bad++
-				continue
-			}
-			lat = append(lat, time.Since(at))
-			if isPartial {
-				part++
-			}
+			w.send(at)
 		}
-		mu.Lock()
-		all = append(all, lat...)
-		failed += bad
-		partial += part
-		mu.Unlock()
+		tally.add(w)
 	}
 
 	interval := time.Duration(float64(time.Second) / o.Rate)
@@ -98,11 +76,11 @@ func runOpenLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	close(due)
 	wg.Wait()
 	elapsed := time.Since(start)
-	res := LoadResult{Rate: o.Rate, Requests: len(all), Failed: failed, Partial: partial, PerSecond: float64(len(all)) / elapsed.Seconds(), Connections: workers}
-	if scheduled > len(all)+failed {
-		return res, fmt.Errorf("load: %d requests scheduled, %d answered", scheduled, len(all)+failed)
+	res := LoadResult{Rate: o.Rate, Requests: len(tally.all), Failed: tally.failed, Partial: tally.partial, PerSecond: float64(len(tally.all)) / elapsed.Seconds(), Connections: workers}
+	if scheduled > len(tally.all)+tally.failed {
+		return res, fmt.Errorf("load: %d requests scheduled, %d answered", scheduled, len(tally.all)+tally.failed)
 	}
-	res.setLatencies(all)
+	res.setLatencies(tally.all)
 	return res, nil
 }
 
