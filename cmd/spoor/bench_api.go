@@ -73,8 +73,21 @@ func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) err
 	load.Flag("concurrency", "Requests in flight at once (closed loop, without --rate).").Default("16").IntVar(&lo.Concurrency)
 	load.Flag("rate", "Open loop: send this many requests/s on a constant schedule.").Float64Var(&lo.Rate)
 	load.Flag("connections", "Open loop: most connections to open to keep the schedule.").Default(fmt.Sprint(defaultOpenLoopConns)).IntVar(&lo.Connections)
+	var loadProfile string
+	load.Flag("cpuprofile", "Write a CPU profile of the load generator to this file.").StringVar(&loadProfile)
 	cmds[load.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		lo.Key = os.Getenv(benchKeyEnv)
+		if loadProfile != "" {
+			f, err := os.Create(loadProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
 		if lo.BodiesFile != "" {
 			b, err := os.ReadFile(lo.BodiesFile)
 			if err != nil {
@@ -138,6 +151,10 @@ type LoadResult struct {
 	// divided by the requests answered: unlike requests/s it hardly
 	// moves with the load of other processes on the machine.
 	CPUMicros float64 `json:"server_cpu_us_per_request"`
+	// LoadCPUMicros is the load generator's user and system CPU time
+	// divided by the requests answered: what the load itself takes from
+	// the cores the server shares with it.
+	LoadCPUMicros float64 `json:"load_cpu_us_per_request"`
 	// CPURatioToBase is CPUMicros divided by /healthz's.
 	CPURatioToBase float64 `json:"cpu_ratio_to_healthz"`
 }
@@ -157,8 +174,10 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	if o.Concurrency < 1 || o.Duration <= 0 {
 		return LoadResult{}, fmt.Errorf("load: concurrency %d and duration %v must be positive", o.Concurrency, o.Duration)
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency, MaxConnsPerHost: o.Concurrency}, Timeout: 30 * time.Second}
-	defer client.CloseIdleConnections()
+	wire, err := o.encode()
+	if err != nil {
+		return LoadResult{}, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var tally loadTally
@@ -168,7 +187,8 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := newLoadWorker(client, &o, i)
+			w := newLoadWorker(wire, i)
+			defer w.conn.close()
 			for ctx.Err() == nil {
 				w.send(time.Now())
 			}
@@ -182,36 +202,51 @@ func runLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	return res, nil
 }
 
-// loadWorker is one sender of a load: it cycles through the load's
-// bodies from its own starting point and keeps what it measured.
+// loadWire is a load's requests as they go on the wire, and where to.
+type loadWire struct {
+	addr string
+	reqs [][]byte
+}
+
+// encode encodes the load's requests once, before the load starts.
+func (o *loadOptions) encode() (loadWire, error) {
+	bodies := o.Bodies
+	if len(bodies) == 0 && o.Body != "" {
+		bodies = []string{o.Body}
+	}
+	addr, reqs, err := encodeLoadRequests(o.URL, o.Key, bodies)
+	return loadWire{addr: addr, reqs: reqs}, err
+}
+
+// loadWorker is one sender of a load, with its own connection: it cycles
+// through the load's requests from its own starting point and keeps what
+// it measured.
 type loadWorker struct {
-	client    *http.Client
-	o         *loadOptions
+	wire      loadWire
+	conn      loadConn
 	next      int
 	buf       bytes.Buffer
 	lat       []time.Duration
 	bad, part int
 }
 
-func newLoadWorker(client *http.Client, o *loadOptions, i int) *loadWorker {
-	return &loadWorker{client: client, o: o, next: i * 7919}
+func newLoadWorker(wire loadWire, i int) *loadWorker {
+	return &loadWorker{wire: wire, conn: loadConn{addr: wire.addr}, next: i * 7919}
 }
 
 // send sends one request and records its latency counted from from: the
-// send time in a closed loop, the due time in an open one.
+// send time in a closed loop, the due time in an open one. A request
+// failing or answering other than 200 counts as failed.
 func (w *loadWorker) send(from time.Time) {
-	body := w.o.Body
-	if len(w.o.Bodies) > 0 {
-		body = w.o.Bodies[w.next%len(w.o.Bodies)]
-		w.next++
-	}
-	ok, isPartial := sendOne(w.client, *w.o, body, &w.buf)
-	if !ok {
+	req := w.wire.reqs[w.next%len(w.wire.reqs)]
+	w.next++
+	status, err := w.conn.do(req, &w.buf)
+	if err != nil || status != 200 {
 		w.bad++
 		return
 	}
 	w.lat = append(w.lat, time.Since(from))
-	if isPartial {
+	if bytes.Contains(w.buf.Bytes(), partialMark) {
 		w.part++
 	}
 }
@@ -498,7 +533,7 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 				args = append(args, "--bodies", tc.bodies)
 			}
 			cmd := exec.CommandContext(ctx, self, args...)
-			cmd.Env = append(os.Environ(), benchKeyEnv+"="+key)
+			cmd.Env = append(os.Environ(), benchKeyEnv+"="+key, "GOMAXPROCS="+os.Getenv("LOADPROCS"))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			// The server's CPU time is this process's while the load runs;
@@ -520,6 +555,8 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 			}
 			if r.Requests > 0 {
 				r.CPUMicros = float64(cpu.Nanoseconds()) / 1e3 / float64(r.Requests)
+				load := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+				r.LoadCPUMicros = float64(load.Nanoseconds()) / 1e3 / float64(r.Requests)
 			}
 			if tc.key == "healthz" {
 				refs[rate] = &r
@@ -542,7 +579,7 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	fmt.Fprintf(c.stdout, "%s (%d transactions), load from a second process on loopback, %s, %v per query and rate, audit sync %s; screenings answered from: %s\n",
 		db.Chain(), st.Txs, mode, o.Duration, auditSync, source)
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "query\ttarget/s\trequests/s\tp50 µs\tp99 µs\tp99.9 µs\tmax µs\tserver CPU-µs/req\tpartial\tratio to healthz (rps)\tCPU ratio to healthz\t")
+	fmt.Fprintln(tw, "query\ttarget/s\trequests/s\tp50 µs\tp99 µs\tp99.9 µs\tmax µs\tserver CPU-µs/req\tload CPU-µs/req\tpartial\tratio to healthz (rps)\tCPU ratio to healthz\t")
 	ratio := func(v float64) string {
 		if len(refs) == 0 {
 			return "–"
@@ -554,7 +591,7 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		if r.Rate > 0 {
 			target = fmt.Sprintf("%.0f", r.Rate)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%s\t%s\t\n", r.Name, target, r.PerSecond, r.P50Micros, r.P99Micros, r.P999Micros, r.MaxMicros, r.CPUMicros,
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f%%\t%s\t%s\t\n", r.Name, target, r.PerSecond, r.P50Micros, r.P99Micros, r.P999Micros, r.MaxMicros, r.CPUMicros, r.LoadCPUMicros,
 			100*float64(r.Partial)/float64(max(1, r.Requests)), ratio(r.RatioToBase), ratio(r.CPURatioToBase))
 	}
 	return tw.Flush()

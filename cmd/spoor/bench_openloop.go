@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -33,45 +30,62 @@ func runOpenLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	if conns <= 0 {
 		conns = defaultOpenLoopConns
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 30 * time.Second}
-	defer client.CloseIdleConnections()
+	wire, err := o.encode()
+	if err != nil {
+		return LoadResult{}, err
+	}
 
 	due := make(chan time.Time)
 	var tally loadTally
 	var wg sync.WaitGroup
 	worker := func(i int) {
 		defer wg.Done()
-		w := newLoadWorker(client, &o, i)
+		w := newLoadWorker(wire, i)
+		defer w.conn.close()
 		for at := range due {
 			w.send(at)
 		}
 		tally.add(w)
 	}
 
-	interval := time.Duration(float64(time.Second) / o.Rate)
+	period := time.Duration(float64(time.Second) / o.Rate)
+	tick, err := newScheduleTicker(period)
+	if err != nil {
+		return LoadResult{}, err
+	}
+	defer tick.close()
 	start := time.Now()
 	end := start.Add(o.Duration)
 	workers, scheduled := 0, 0
-	for i := 0; ctx.Err() == nil; i++ {
-		at := start.Add(time.Duration(i) * interval)
-		if !at.Before(end) {
+	// Each wake-up hands out every request due by then.
+	for i := 0; ctx.Err() == nil; {
+		if err := tick.wait(); err != nil {
+			close(due)
+			wg.Wait()
+			return LoadResult{}, err
+		}
+		now := time.Now()
+		for ; ; i++ {
+			at := start.Add(time.Duration(float64(i) * float64(time.Second) / o.Rate))
+			if at.After(now) || !at.Before(end) {
+				break
+			}
+			scheduled++
+			select {
+			case due <- at:
+				continue
+			default:
+			}
+			if workers < conns {
+				workers++
+				wg.Add(1)
+				go worker(workers)
+			}
+			due <- at
+		}
+		if !now.Before(end) {
 			break
 		}
-		if d := time.Until(at); d > 0 {
-			time.Sleep(d)
-		}
-		scheduled++
-		select {
-		case due <- at:
-			continue
-		default:
-		}
-		if workers < conns {
-			workers++
-			wg.Add(1)
-			go worker(workers)
-		}
-		due <- at
 	}
 	close(due)
 	wg.Wait()
@@ -82,31 +96,6 @@ func runOpenLoad(ctx context.Context, o loadOptions) (LoadResult, error) {
 	}
 	res.setLatencies(tally.all)
 	return res, nil
-}
-
-// sendOne sends one request of the load, reading the answer into buf. It
-// reports whether the server answered 200, and whether the answer says a
-// trace was cut short.
-func sendOne(client *http.Client, o loadOptions, body string, buf *bytes.Buffer) (ok, partial bool) {
-	var req *http.Request
-	if body != "" {
-		req, _ = http.NewRequest("POST", o.URL, bytes.NewReader([]byte(body)))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+o.Key)
-	} else {
-		req, _ = http.NewRequest("GET", o.URL, nil)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return false, false
-	}
-	buf.Reset()
-	_, err = io.Copy(buf, resp.Body)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != 200 {
-		return false, false
-	}
-	return true, bytes.Contains(buf.Bytes(), partialMark)
 }
 
 // setLatencies fills in the latency percentiles from all the answered
