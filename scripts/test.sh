@@ -10,6 +10,7 @@ cd "$REPO"
 
 "$REPO/scripts/install-nodes.sh"
 "$REPO/scripts/install-web-tools.sh"
+"$REPO/scripts/install-bench-tools.sh"
 
 unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
 if [[ -n "$unformatted" ]]; then

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -56,12 +57,20 @@ func (c *cli) registerBenchAPI(cmds map[string]func(context.Context, Config) err
 	cmd.Flag("json", "Print JSON.").BoolVar(&asJSON)
 	cmd.Flag("only", "Run only these scenarios (comma-separated): "+strings.Join(benchScenarioNames, ", ")+".").StringVar(&only)
 	cmd.Flag("cpuprofile", "Write a CPU profile of the server side, taken while the scenarios run, to this file.").StringVar(&cpuProfile)
+	var run benchAPIRun
+	cmd.Flag("warmup", "Load each query this long, unmeasured, before measuring it: the block cache then holds what the query reads, as in a server that has run a while.").
+		Default("2s").DurationVar(&run.warmup)
+	cmd.Flag("server-procs", "Threads running the server's Go code at once (GOMAXPROCS); 0 takes serve.procs, as spoor serve would.").IntVar(&run.serverProcs)
+	cmd.Flag("load-procs", "Threads running the load generator's Go code at once (GOMAXPROCS of the second process).").Default("1").IntVar(&run.loadProcs)
+	cmd.Flag("generator", "Load generator: spoor (closed or open loop) or wrk (Debian's wrk, closed loop, --concurrency connections, one thread).").
+		Default("spoor").EnumVar(&run.generator, "spoor", "wrk")
 	cmds[cmd.FullCommand()] = func(ctx context.Context, cfg Config) error {
 		rs, err := parseRates(rates)
 		if err != nil {
 			return err
 		}
-		return c.benchAPI(ctx, cfg, network, auditSync, benchAPIRun{load: o, asJSON: asJSON, only: only, cpuProfile: cpuProfile, rates: rs})
+		run.load, run.asJSON, run.only, run.cpuProfile, run.rates = o, asJSON, only, cpuProfile, rs
+		return c.benchAPI(ctx, cfg, network, auditSync, run)
 	}
 
 	load := bench.Command("api-load", "Load generator of bench api (run by it in a second process).").Hidden()
@@ -279,6 +288,13 @@ type benchAPIRun struct {
 	// rates, when any, make every scenario an open-loop load at each of
 	// these requests/s in turn; without, a closed loop.
 	rates []float64
+	// serverProcs is the server's GOMAXPROCS (0: serve.procs, as spoor
+	// serve would run); loadProcs the load generator's.
+	serverProcs, loadProcs int
+	// generator is "spoor" (the api-load command) or "wrk".
+	generator string
+	// warmup is how long each scenario is loaded, unmeasured, first.
+	warmup time.Duration
 }
 
 // parseRates reads --rate: requests/s, comma-separated.
@@ -331,6 +347,27 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	}
 	// The server runs as spoor serve would.
 	defer setServeGC(cfg.Serve.GCPercent)()
+	procs := run.serverProcs
+	if procs == 0 {
+		procs = cfg.Serve.Procs
+	}
+	restoreProcs, err := setServeProcs(procs)
+	if err != nil {
+		return fmt.Errorf("bench api: %w", err)
+	}
+	defer restoreProcs()
+	if run.loadProcs < 1 {
+		return fmt.Errorf("bench api: --load-procs %d: want 1 or more", run.loadProcs)
+	}
+	wrkPath := ""
+	if run.generator == "wrk" {
+		if len(run.rates) > 0 {
+			return errors.New("bench api: --generator wrk runs a closed loop only (wrk has no constant-rate mode): drop --rate, or use --generator spoor")
+		}
+		if wrkPath, err = exec.LookPath("wrk"); err != nil {
+			return fmt.Errorf("bench api: --generator wrk: %w (Debian: apt-get install wrk)", err)
+		}
+	}
 	tmp, err := os.MkdirTemp("", "spoor-bench-api-")
 	if err != nil {
 		return err
@@ -485,7 +522,7 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	if err != nil {
 		return err
 	}
-	cases := []struct{ key, name, path, body, bodies string }{
+	cases := []benchCase{
 		{"healthz", "GET /healthz (reference)", "/healthz", "", ""},
 		{"stats", "stats", "/graphql", q(`{ stats { height txs addresses } }`), ""},
 		{"tx", "transaction with inputs and outputs", "/graphql", q(`{ transaction(txid: "` + txv.Txid + `") { height feeSat inputs { address valueSat } outputs { address valueSat spentBy { txid } } } }`), ""},
@@ -510,6 +547,8 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		}
 		defer pprof.StopCPUProfile()
 	}
+	serverProcs := runtime.GOMAXPROCS(0)
+	gen := benchGenerator{self: self, wrk: wrkPath, dir: tmp, base: base, key: key, procs: run.loadProcs, load: o}
 	var results []LoadResult
 	// The ratios are to /healthz loaded the same way: at the same rate.
 	refs := map[float64]*LoadResult{}
@@ -521,19 +560,22 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 		if !run.selected(tc.key) {
 			continue
 		}
+		if run.warmup > 0 {
+			cmd, err := gen.command(ctx, tc, rates[0], run.warmup)
+			if err != nil {
+				return err
+			}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("load generator for %s, warming up: %w: %s", tc.name, err, stderr.String())
+			}
+		}
 		for _, rate := range rates {
-			args := []string{"bench", "api-load", "--url", base + tc.path, "--duration", o.Duration.String(), "--concurrency", fmt.Sprint(o.Concurrency)}
-			if rate > 0 {
-				args = append(args, "--rate", strconv.FormatFloat(rate, 'f', -1, 64), "--connections", fmt.Sprint(o.Connections))
+			cmd, err := gen.command(ctx, tc, rate, o.Duration)
+			if err != nil {
+				return err
 			}
-			if tc.body != "" {
-				args = append(args, "--body", tc.body)
-			}
-			if tc.bodies != "" {
-				args = append(args, "--bodies", tc.bodies)
-			}
-			cmd := exec.CommandContext(ctx, self, args...)
-			cmd.Env = append(os.Environ(), benchKeyEnv+"="+key, "GOMAXPROCS="+os.Getenv("LOADPROCS"))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			// The server's CPU time is this process's while the load runs;
@@ -546,7 +588,11 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 			}
 			cpu := cpuTime() - cpu0
 			var r LoadResult
-			if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+			if wrkPath != "" {
+				if r, err = parseWrk(stdout.Bytes()); err != nil {
+					return fmt.Errorf("load generator for %s: %w", tc.name, err)
+				}
+			} else if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
 				return fmt.Errorf("load generator for %s printed %q: %w", tc.name, stdout.String(), err)
 			}
 			r.Name = tc.name
@@ -570,14 +616,15 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 	}
 	if asJSON {
 		return writeJSON(c.stdout, map[string]any{"chain": db.Chain(), "txs": st.Txs, "concurrency": o.Concurrency, "rates": run.rates, "duration": o.Duration.String(),
+			"generator": run.generator, "warmup": run.warmup.String(), "server_procs": serverProcs, "load_procs": run.loadProcs,
 			"audit_sync": auditSync, "screening_source": source, "results": results})
 	}
 	mode := fmt.Sprintf("closed loop, %d in flight", o.Concurrency)
 	if len(run.rates) > 0 {
 		mode = fmt.Sprintf("open loop at a constant rate, latency from each request's due time, up to %d connections", o.Connections)
 	}
-	fmt.Fprintf(c.stdout, "%s (%d transactions), load from a second process on loopback, %s, %v per query and rate, audit sync %s; screenings answered from: %s\n",
-		db.Chain(), st.Txs, mode, o.Duration, auditSync, source)
+	fmt.Fprintf(c.stdout, "%s (%d transactions), load from a second process on loopback (%s, %d thread(s)), %s, %v per query and rate after %v unmeasured, server on %d thread(s), audit sync %s; screenings answered from: %s\n",
+		db.Chain(), st.Txs, run.generator, run.loadProcs, mode, o.Duration, run.warmup, serverProcs, auditSync, source)
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "query\ttarget/s\trequests/s\tp50 µs\tp99 µs\tp99.9 µs\tmax µs\tserver CPU-µs/req\tload CPU-µs/req\tpartial\tratio to healthz (rps)\tCPU ratio to healthz\t")
 	ratio := func(v float64) string {
@@ -600,6 +647,63 @@ func (c *cli) benchAPI(ctx context.Context, cfg Config, network, auditSync strin
 type benchAddress struct {
 	id   storage.AddrID
 	text string
+}
+
+// benchGenerator makes the commands of bench api's load generator: a
+// second spoor process (bench api-load) or wrk.
+type benchGenerator struct {
+	self  string // this executable
+	wrk   string // wrk's path; empty runs spoor's own generator
+	dir   string // for the files wrk reads
+	base  string // the server's URL
+	key   string
+	procs int // the generator's GOMAXPROCS
+	load  loadOptions
+}
+
+// command returns the load generator's command for one scenario at one
+// rate (0: a closed loop), loading for d.
+func (g benchGenerator) command(ctx context.Context, tc benchCase, rate float64, d time.Duration) (*exec.Cmd, error) {
+	var cmd *exec.Cmd
+	if g.wrk != "" {
+		file := tc.bodies
+		if tc.body != "" {
+			var err error
+			if file, err = writeBodyFile(g.dir, tc.key, tc.body); err != nil {
+				return nil, err
+			}
+		}
+		l := wrkLoad{url: g.base + tc.path, bodiesFile: file, connections: g.load.Concurrency, duration: d, countPartial: tc.key == "trace"}
+		var err error
+		if cmd, err = l.command(ctx, g.wrk, g.dir); err != nil {
+			return nil, err
+		}
+	} else {
+		args := []string{"bench", "api-load", "--url", g.base + tc.path, "--duration", d.String(), "--concurrency", fmt.Sprint(g.load.Concurrency)}
+		if rate > 0 {
+			args = append(args, "--rate", strconv.FormatFloat(rate, 'f', -1, 64), "--connections", fmt.Sprint(g.load.Connections))
+		}
+		if tc.body != "" {
+			args = append(args, "--body", tc.body)
+		}
+		if tc.bodies != "" {
+			args = append(args, "--bodies", tc.bodies)
+		}
+		cmd = exec.CommandContext(ctx, g.self, args...)
+	}
+	cmd.Env = append(os.Environ(), benchKeyEnv+"="+g.key, "GOMAXPROCS="+strconv.Itoa(g.procs))
+	return cmd, nil
+}
+
+// benchCase is one scenario of bench api: a query sent to path, with one
+// body, a file of bodies (one per line), or neither (a GET).
+type benchCase struct{ key, name, path, body, bodies string }
+
+// writeBodyFile writes one body as a bodies file of one line, for a
+// load generator that reads its bodies from a file.
+func writeBodyFile(dir, name, body string) (string, error) {
+	path := filepath.Join(dir, name+".jsonl")
+	return path, os.WriteFile(path, []byte(body+"\n"), 0o600)
 }
 
 // benchAddresses picks n addresses spread evenly over the index's address

@@ -158,4 +158,7 @@ type ServeConfig struct {
 	// GCPercent is the Go GC target of the server (default 400; $GOGC
 	// overrides it).
 	GCPercent int `yaml:"gc_percent"`
+	// Procs is how many threads run the server's Go code at once
+	// (GOMAXPROCS; default one per core; $GOMAXPROCS overrides it).
+	Procs int `yaml:"procs"`
 }

@@ -201,7 +201,15 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// runAsCLIEnv, when "1", makes the test binary run as spoor itself with
+// its arguments: commands that start a second spoor process (bench api's
+// load generator) start the test binary.
+const runAsCLIEnv = "SPOOR_TEST_RUN_AS_CLI"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsCLIEnv) == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
 	code := m.Run()
 	if demoDir != "" {
 		os.RemoveAll(filepath.Dir(demoDir))

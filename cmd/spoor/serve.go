@@ -127,6 +127,11 @@ func (c *cli) serve(ctx context.Context, cfg Config, network string) error {
 		return fmt.Errorf("no %s index in %s: %w", bnet.Name, cfg.DataDir, err)
 	}
 	defer setServeGC(sc.GCPercent)()
+	restoreProcs, err := setServeProcs(sc.Procs)
+	if err != nil {
+		return err
+	}
+	defer restoreProcs()
 	db, err := openBitcoinDB(withServeStorage(cfg), bnet, false, log)
 	if err != nil {
 		return err

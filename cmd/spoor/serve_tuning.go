@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 )
 
@@ -43,4 +45,27 @@ func setServeGC(percent int) (restore func()) {
 	}
 	old := debug.SetGCPercent(percent)
 	return func() { debug.SetGCPercent(old) }
+}
+
+// setServeProcs sets how many threads run Go code at once in a serving
+// process (GOMAXPROCS) to n, unless n is 0 (one per core, Go's default)
+// or $GOMAXPROCS says otherwise, and returns a function that puts the
+// previous value back.
+//
+// Fewer than one per core pays where the server shares its cores with
+// other busy processes, a load generator among them: on two cores, a
+// server running two threads beside a one-threaded load generator has
+// three threads for two cores, and a request caught on a thread the
+// kernel has set aside waits out a time slice of milliseconds. One
+// thread for the server leaves one core to the rest and keeps the tail
+// short, as long as one core can do the server's work.
+func setServeProcs(n int) (restore func(), err error) {
+	if n < 0 {
+		return nil, fmt.Errorf("serve.procs %d: want 0 (one per core) or more", n)
+	}
+	if n == 0 || os.Getenv("GOMAXPROCS") != "" {
+		return func() {}, nil
+	}
+	old := runtime.GOMAXPROCS(n)
+	return func() { runtime.GOMAXPROCS(old) }, nil
 }
