@@ -12,13 +12,18 @@ import (
 // bulkScreenQuery is the GraphQL query behind POST /screen: every
 // screening field; with evidence, also the entities and evidence paths of
 // each category (which makes every screening walk instead of reading the
-// exposure index).
+// exposure index). Both are constants, so that the direct path's audit
+// entry carries the same string each time (its hash is remembered).
 func bulkScreenQuery(evidence bool) string {
-	ev := ""
 	if evidence {
-		ev = "entities paths { amountSat tag { entity category source confidence } steps { txid height time address } }"
+		return bulkQueryHead + bulkQueryEvidence + bulkQueryTail
 	}
-	return `query BulkScreen($addresses: [String!]!, $hops: Int) {
+	return bulkQueryHead + bulkQueryTail
+}
+
+// The parts of bulkScreenQuery.
+const (
+	bulkQueryHead = `query BulkScreen($addresses: [String!]!, $hops: Int) {
   screenMany(addresses: $addresses, hops: $hops) {
     address risk partial source indexNote
     reasons { code level direction category share amountSat }
@@ -33,9 +38,11 @@ fragment exposure on Exposure {
   indirect { ...category }
 }
 fragment category on CategoryExposure {
-  category amountSat share minHop ` + ev + `
+  category amountSat share minHop `
+	bulkQueryEvidence = "entities paths { amountSat tag { entity category source confidence } steps { txid height time address } }"
+	bulkQueryTail     = `
 }`
-}
+)
 
 // bulkScreenRequest is the JSON body of POST /screen.
 type bulkScreenRequest struct {

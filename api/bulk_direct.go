@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"math"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/graphql-go/graphql/language/parser"
@@ -55,15 +57,55 @@ func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller 
 	}
 	entry := audit.Entry{KeyID: caller.KeyID, Role: caller.Role.String(), Operation: audit.OpQuery,
 		Query: bulkScreenQuery(false), Detail: "operation BulkScreen", Status: audit.StatusOK, ResultBytes: int64(len(body))}
-	entry.Variables, _ = json.Marshal(vars)
+	if v, ok := bulkVariables(req); ok {
+		entry.Variables = v
+	} else {
+		entry.Variables, _ = json.Marshal(vars)
+	}
 	if !s.record(r.Context(), w, entry) {
 		return true
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Cache-Control"] = hdrNoStore
 	w.Write(body)
-	s.opts.Log.Debug("screen", "key", caller.KeyID, "status", entry.Status, "addresses", len(req.Addresses), "bytes", len(body), "took", time.Since(start))
+	if s.opts.Log.Enabled(r.Context(), slog.LevelDebug) {
+		s.opts.Log.Debug("screen", "key", caller.KeyID, "status", entry.Status, "addresses", len(req.Addresses), "bytes", len(body), "took", time.Since(start))
+	}
 	return true
+}
+
+// bulkVariables writes the request's variables as json.Marshal writes
+// serveBulkScreen's map of them, {"addresses":[...],"hops":n}, when every
+// address is made of characters that JSON writes as themselves (as
+// addresses are); otherwise it returns false and the caller marshals the
+// map.
+func bulkVariables(req bulkScreenRequest) ([]byte, bool) {
+	n := len(`{"addresses":[],"hops":-2147483648}`)
+	for _, a := range req.Addresses {
+		n += len(a) + 3
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"addresses":[`...)
+	for i, a := range req.Addresses {
+		for j := 0; j < len(a); j++ {
+			if c := a[j]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+				return nil, false
+			}
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, a...)
+		b = append(b, '"')
+	}
+	b = append(b, ']')
+	if req.Hops != nil {
+		b = append(b, `,"hops":`...)
+		b = strconv.AppendInt(b, int64(*req.Hops), 10)
+	}
+	return append(b, '}'), true
 }
 
 // bulkWithinLimits reports whether the bulk query without evidence passes
