@@ -2,7 +2,8 @@ package audit
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/spoorhq/spoor/api/internal/jsonenc"
 )
 
 // appendEntry appends e's JSON encoding as json.Marshal writes it, byte
@@ -22,17 +23,17 @@ func appendEntry(b []byte, e *Entry) ([]byte, bool) {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, `,"time":`...)
-	b = appendString(b, e.Time)
+	b = jsonenc.AppendString(b, e.Time)
 	b = append(b, `,"key_id":`...)
-	b = appendString(b, e.KeyID)
+	b = jsonenc.AppendString(b, e.KeyID)
 	b = append(b, `,"role":`...)
-	b = appendString(b, e.Role)
+	b = jsonenc.AppendString(b, e.Role)
 	b = append(b, `,"operation":`...)
-	b = appendString(b, e.Operation)
+	b = jsonenc.AppendString(b, e.Operation)
 	b = append(b, `,"query_sha256":`...)
-	b = appendString(b, e.QueryHash)
+	b = jsonenc.AppendString(b, e.QueryHash)
 	b = append(b, `,"query":`...)
-	b = appendString(b, e.Query)
+	b = jsonenc.AppendString(b, e.Query)
 	if len(e.Variables) > 0 {
 		b = append(b, `,"variables":`...)
 		b = append(b, e.Variables...)
@@ -40,15 +41,15 @@ func appendEntry(b []byte, e *Entry) ([]byte, bool) {
 	b = append(b, `,"result_bytes":`...)
 	b = strconv.AppendInt(b, e.ResultBytes, 10)
 	b = append(b, `,"status":`...)
-	b = appendString(b, e.Status)
+	b = jsonenc.AppendString(b, e.Status)
 	if e.Detail != "" {
 		b = append(b, `,"detail":`...)
-		b = appendString(b, e.Detail)
+		b = jsonenc.AppendString(b, e.Detail)
 	}
 	b = append(b, `,"prev":`...)
-	b = appendString(b, e.Prev)
+	b = jsonenc.AppendString(b, e.Prev)
 	b = append(b, `,"hash":`...)
-	b = appendString(b, e.Hash)
+	b = jsonenc.AppendString(b, e.Hash)
 	return append(b, '}'), true
 }
 
@@ -64,75 +65,4 @@ func compactAsIs(raw []byte) bool {
 		}
 	}
 	return true
-}
-
-// jsonSafe marks the ASCII bytes that encoding/json writes as themselves
-// in a string when it escapes HTML: everything from space up but the
-// quote, the backslash, "<", ">" and "&".
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = true
-	}
-	for _, c := range `"\<>&` {
-		t[c] = false
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string escaped exactly as
-// encoding/json escapes it (with HTML escaping): short escapes for the
-// quote, the backslash, \b, \f, \n, \r and \t, \u00XX for the other
-// control characters and for "<", ">" and "&", \ufffd for each byte of
-// invalid UTF-8, and \u2028 and \u2029 for the line and paragraph
-// separators.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
