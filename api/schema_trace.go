@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/graphql-go/graphql"
@@ -542,8 +545,12 @@ func catList(m map[string]*trace.CategoryExposure) []catEntry {
 	for k, c := range m {
 		out = append(out, catEntry{k, c})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].c.Amount > out[j].c.Amount || out[i].c.Amount == out[j].c.Amount && out[i].name < out[j].name
+	// Names are distinct, so the order is total and any sort gives it.
+	slices.SortFunc(out, func(a, b catEntry) int {
+		if c := cmp.Compare(b.c.Amount, a.c.Amount); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
 	})
 	return out
 }
