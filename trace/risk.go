@@ -3,7 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/spoorhq/spoor/storage"
 )
@@ -109,6 +109,9 @@ type Reason struct {
 // direct exposure: a sanctioned address is itself severe.
 func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule, lim ExposureLimits) (*Screening, error) {
 	if rules == nil {
+		rules = e.defaultRules
+	}
+	if rules == nil {
 		rules = DefaultRiskRules()
 	}
 	s := &Screening{Tags: e.labels.Tags(id), Risk: RiskNone}
@@ -145,7 +148,7 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 			}
 		}
 	}
-	sort.SliceStable(s.Reasons, func(i, j int) bool { return riskRank[s.Reasons[i].Level] > riskRank[s.Reasons[j].Level] })
+	slices.SortStableFunc(s.Reasons, func(a, b Reason) int { return riskRank[b.Level] - riskRank[a.Level] })
 	if s.Risk == RiskNone && s.Receiving.Total+s.Sending.Total > 0 {
 		s.Risk = RiskLow
 	}
