@@ -52,6 +52,15 @@ type bulkScreenRequest struct {
 	Evidence bool `json:"evidence,omitempty"`
 }
 
+// variables returns the request's GraphQL variables.
+func (req bulkScreenRequest) variables() map[string]any {
+	vars := map[string]any{"addresses": req.Addresses}
+	if req.Hops != nil {
+		vars["hops"] = *req.Hops
+	}
+	return vars
+}
+
 // serveBulkScreen answers POST /screen: a plain JSON body
 // {"addresses": [...], "hops": n, "evidence": false} runs as the screenMany GraphQL query,
 // with the same key, role, rate, size and time limits and the same audit
@@ -66,12 +75,14 @@ func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusRequestEntityTooLarge, CodeLimit, fmt.Sprintf("the body exceeds the limit of %d bytes", s.opts.MaxBodyBytes))
 		return
 	}
-	var req bulkScreenRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		httpError(w, http.StatusBadRequest, CodeBadInput, "POST a JSON body {\"addresses\": [\"…\"], \"hops\": 4} to /screen: "+clip(err.Error(), 200))
-		return
+	req, ok := parseBulkRequest(body)
+	if !ok {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			httpError(w, http.StatusBadRequest, CodeBadInput, "POST a JSON body {\"addresses\": [\"…\"], \"hops\": 4} to /screen: "+clip(err.Error(), 200))
+			return
+		}
 	}
 	if len(req.Addresses) == 0 {
 		httpError(w, http.StatusBadRequest, CodeBadInput, "addresses: at least one address is needed")
@@ -81,14 +92,10 @@ func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	vars := map[string]any{"addresses": req.Addresses}
-	if req.Hops != nil {
-		vars["hops"] = *req.Hops
-	}
-	if !req.Evidence && s.serveBulkDirect(w, r, caller, req, vars, start) {
+	if !req.Evidence && s.serveBulkDirect(w, r, caller, req, start) {
 		return
 	}
-	gql, err := json.Marshal(map[string]any{"query": bulkScreenQuery(req.Evidence), "variables": vars, "operationName": "BulkScreen"})
+	gql, err := json.Marshal(map[string]any{"query": bulkScreenQuery(req.Evidence), "variables": req.variables(), "operationName": "BulkScreen"})
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, CodeInternal, "internal error")
 		return

@@ -35,7 +35,7 @@ type bulkScreenFunc func(ctx context.Context, addresses []string, hops *int) ([]
 // range, a timeout), it returns false having written nothing, and the
 // caller runs the request through the executor, whose errors are the
 // reference.
-func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller Caller, req bulkScreenRequest, vars map[string]any, start time.Time) bool {
+func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller Caller, req bulkScreenRequest, start time.Time) bool {
 	screen := s.schema.bulkScreen
 	if screen == nil || caller.Role < RoleAnalyst || !s.bulkWithinLimits() {
 		return false
@@ -61,7 +61,7 @@ func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller 
 	if v, ok := bulkVariables(req); ok {
 		entry.Variables = v
 	} else {
-		entry.Variables, _ = json.Marshal(vars)
+		entry.Variables, _ = json.Marshal(req.variables())
 	}
 	if !s.record(r.Context(), w, entry) {
 		return true
@@ -90,7 +90,7 @@ func bulkVariables(req bulkScreenRequest) ([]byte, bool) {
 	b = append(b, `{"addresses":[`...)
 	for i, a := range req.Addresses {
 		for j := 0; j < len(a); j++ {
-			if c := a[j]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+			if !isPlainJSONByte(a[j]) {
 				return nil, false
 			}
 		}

@@ -408,6 +408,13 @@ func (ts *traceSchema) screenMany(ctx context.Context, addrs []string, hops int,
 	}
 	ids := make([]storage.AddrID, len(addrs))
 	for i, a := range addrs {
+		if ts.ids != nil {
+			// A cached address needs no argument name for an error.
+			if id, ok := ts.ids.Get(a); ok {
+				ids[i] = id
+				continue
+			}
+		}
 		var err error
 		if ids[i], err = ts.addrID(fmt.Sprintf("addresses[%d]", i), a); err != nil {
 			return nil, err
