@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/spoorhq/spoor/api/internal/jsonenc"
 )
 
 // Operations named in entries by spoor itself. Other code may use its own
@@ -57,10 +59,15 @@ func (e *Entry) canonicalize(memo *queryMemo) error {
 	e.KeyID = validUTF8(e.KeyID)
 	e.Role = validUTF8(e.Role)
 	e.Operation = validUTF8(e.Operation)
-	e.Query = validUTF8(e.Query)
 	e.Status = validUTF8(e.Status)
 	e.Detail = validUTF8(e.Detail)
-	e.QueryHash = memo.hash(e.Query)
+	if last := memo.lookup(e.Query); last != nil {
+		// The memo holds only valid text.
+		e.QueryHash = last.hash
+	} else {
+		e.Query = validUTF8(e.Query)
+		e.QueryHash = memo.hash(e.Query)
+	}
 	if len(e.Variables) > 0 {
 		v, err := canonicalJSON(e.Variables)
 		if err != nil {
@@ -79,31 +86,55 @@ func validUTF8(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// queryHashed is a query and its hash.
-type queryHashed struct{ query, hash string }
+// queryHashed is a query (valid UTF-8), its hash and its JSON string.
+type queryHashed struct {
+	query, hash string
+	quoted      []byte // jsonenc.AppendString(nil, query)
+}
 
-// queryMemo remembers the SHA-256 of the last query hashed. It is safe
-// for concurrent use; the nil memo remembers nothing.
+// queryMemo remembers the last query hashed: its SHA-256 and its JSON
+// string, the costly parts of an entry to make. It is safe for
+// concurrent use; the nil memo remembers nothing.
 type queryMemo struct {
 	last atomic.Pointer[queryHashed]
 }
 
-// hash returns the hex SHA-256 of query, or "" for the empty query.
+// lookup returns what the memo holds for query, or nil.
+func (m *queryMemo) lookup(query string) *queryHashed {
+	if m == nil || query == "" {
+		return nil
+	}
+	if last := m.last.Load(); last != nil && last.query == query {
+		return last
+	}
+	return nil
+}
+
+// hash returns the hex SHA-256 of query, or "" for the empty query. The
+// memo keeps it, with the JSON string of query, which must be valid
+// UTF-8.
 func (m *queryMemo) hash(query string) string {
 	if query == "" {
 		return ""
 	}
-	if m != nil {
-		if last := m.last.Load(); last != nil && last.query == query {
-			return last.hash
-		}
+	if last := m.lookup(query); last != nil {
+		return last.hash
 	}
 	sum := sha256.Sum256([]byte(query))
 	h := hex.EncodeToString(sum[:])
 	if m != nil {
-		m.last.Store(&queryHashed{query: query, hash: h})
+		m.last.Store(&queryHashed{query: query, hash: h, quoted: jsonenc.AppendString(nil, query)})
 	}
 	return h
+}
+
+// quoted returns the JSON string of query if the memo holds it, else
+// nil.
+func (m *queryMemo) quoted(query string) []byte {
+	if last := m.lookup(query); last != nil {
+		return last.quoted
+	}
+	return nil
 }
 
 // canonicalJSON re-encodes raw with sorted object keys and no spaces;
@@ -146,18 +177,19 @@ var hashSuffix = []byte(`"hash":""}`)
 // encode returns e's line (without the newline) with its hash filled in,
 // and the hash.
 func encode(e Entry) ([]byte, string, error) {
-	return appendLine(nil, e)
+	return appendLine(nil, e, nil)
 }
 
 // appendLine appends e's line (without the newline) with its hash filled
 // in to dst, and returns it with the hash. It encodes the entry once: the
 // hash is taken over the encoding with Hash empty, which is the line up
 // to its last field. The line is json.Marshal's encoding of e, written by
-// appendEntry when e allows it. e must be canonical (canonicalize).
-func appendLine(dst []byte, e Entry) ([]byte, string, error) {
+// appendEntry when e allows it, with the query's JSON string from memo
+// when it holds it. e must be canonical (canonicalize).
+func appendLine(dst []byte, e Entry, memo *queryMemo) ([]byte, string, error) {
 	e.Hash = ""
 	n := len(dst)
-	b, ok := appendEntry(dst, &e)
+	b, ok := appendEntry(dst, &e, memo.quoted(e.Query))
 	if !ok {
 		m, err := json.Marshal(e)
 		if err != nil {

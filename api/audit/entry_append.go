@@ -15,8 +15,9 @@ import (
 // valid JSON. Variables holding anything that json.Marshal would rewrite
 // on the way through (spaces, "<", ">", "&", U+2028/U+2029) are not
 // copied; appendEntry then returns false and the caller encodes e with
-// json.Marshal.
-func appendEntry(b []byte, e *Entry) ([]byte, bool) {
+// json.Marshal. quotedQuery, if not nil, is e.Query's JSON string,
+// written as it is.
+func appendEntry(b []byte, e *Entry, quotedQuery []byte) ([]byte, bool) {
 	if len(e.Variables) > 0 && !compactAsIs(e.Variables) {
 		return b, false
 	}
@@ -33,7 +34,11 @@ func appendEntry(b []byte, e *Entry) ([]byte, bool) {
 	b = append(b, `,"query_sha256":`...)
 	b = jsonenc.AppendString(b, e.QueryHash)
 	b = append(b, `,"query":`...)
-	b = jsonenc.AppendString(b, e.Query)
+	if quotedQuery != nil {
+		b = append(b, quotedQuery...)
+	} else {
+		b = jsonenc.AppendString(b, e.Query)
+	}
 	if len(e.Variables) > 0 {
 		b = append(b, `,"variables":`...)
 		b = append(b, e.Variables...)

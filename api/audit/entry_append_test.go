@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -11,28 +12,43 @@ import (
 // checkAppendMatchesMarshal canonicalizes e (dropping variables that are
 // not JSON) and checks that appendEntry and appendLine write exactly what
 // json.Marshal and hashOf give, so the hash chain does not depend on
-// which encoder wrote a line.
+// which encoder wrote a line: without a memo, with a memo that has just
+// learnt the query, and with one that knew it before.
 func checkAppendMatchesMarshal(t *testing.T, e Entry) {
 	t.Helper()
+	orig := e
 	if err := e.canonicalize(nil); err != nil {
-		e.Variables = nil
+		e.Variables, orig.Variables = nil, nil
 		if err := e.canonicalize(nil); err != nil {
 			t.Fatal(err)
 		}
 	}
+	var memo queryMemo
+	for _, m := range []*queryMemo{nil, &memo, &memo} {
+		again := orig
+		if err := again.canonicalize(m); err != nil || !reflect.DeepEqual(again, e) {
+			t.Fatalf("canonicalize with memo %p gave %+v, %v; want %+v", m, again, err, e)
+		}
+		checkAppendLine(t, e, m)
+	}
+}
+
+// checkAppendLine checks appendEntry and appendLine on the canonical e.
+func checkAppendLine(t *testing.T, e Entry, memo *queryMemo) {
+	t.Helper()
 	want, err := json.Marshal(e)
 	if err != nil {
 		t.Fatalf("json.Marshal(%+v): %v", e, err)
 	}
 	prefix := []byte("earlier line\n")
-	got, ok := appendEntry(bytes.Clone(prefix), &e)
+	got, ok := appendEntry(bytes.Clone(prefix), &e, memo.quoted(e.Query))
 	switch {
 	case !ok && compactAsIs(e.Variables):
 		t.Fatalf("appendEntry refused %+v", e)
 	case ok && !bytes.Equal(got, append(bytes.Clone(prefix), want...)):
 		t.Fatalf("appendEntry wrote\n%q\njson.Marshal writes\n%q", got[len(prefix):], want)
 	}
-	line, h, err := appendLine(bytes.Clone(prefix), e)
+	line, h, err := appendLine(bytes.Clone(prefix), e, memo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +60,27 @@ func checkAppendMatchesMarshal(t *testing.T, e Entry) {
 	wantLine, _ := json.Marshal(e)
 	if h != wantHash || !bytes.Equal(line, append(bytes.Clone(prefix), wantLine...)) {
 		t.Fatalf("appendLine gave %s\n%q\nwant %s\n%q", h, line[len(prefix):], wantHash, wantLine)
+	}
+}
+
+// TestQueryMemoKeepsCanonicalQueries checks that a memo holding a
+// query's canonical form does not take the same query with invalid
+// UTF-8 for it, and that it follows the query appended last.
+func TestQueryMemoKeepsCanonicalQueries(t *testing.T) {
+	var memo queryMemo
+	for _, q := range []string{"a\uFFFDb", "a\xffb", "a\uFFFDb", "other", "a\xffb", "", "<q>"} {
+		e := Entry{Query: q}
+		if err := e.canonicalize(&memo); err != nil {
+			t.Fatal(err)
+		}
+		want := Entry{Query: q}
+		if err := want.canonicalize(nil); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(e, want) || e.Query != strings.ToValidUTF8(q, "\uFFFD") {
+			t.Fatalf("%q: canonical %+v with the memo, %+v without", q, e, want)
+		}
+		checkAppendLine(t, e, &memo)
 	}
 }
 
@@ -110,10 +147,12 @@ func BenchmarkEncode(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("append", func(b *testing.B) {
+		var memo queryMemo
+		memo.hash(e.Query)
 		var buf []byte
 		for b.Loop() {
 			var err error
-			if buf, _, err = appendLine(buf[:0], e); err != nil {
+			if buf, _, err = appendLine(buf[:0], e, &memo); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -232,7 +232,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	e.Seq = l.mu.seq + 1
 	e.Time = l.opts.Now().UTC().Format(time.RFC3339Nano)
 	e.Prev = l.mu.last
-	pending, h, err := appendLine(l.mu.pending, e)
+	pending, h, err := appendLine(l.mu.pending, e, &l.queryMemo)
 	if err != nil {
 		l.mu.Unlock()
 		return Entry{}, fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
