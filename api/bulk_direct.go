@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/graphql-go/graphql/language/parser"
@@ -52,17 +53,21 @@ func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller 
 	if err != nil || ctx.Err() != nil {
 		return false
 	}
-	body, ok := encodeBulkScreenings(out)
+	buf := s.bulkBufs.get()
+	defer s.bulkBufs.put(buf)
+	body, ok := encodeBulkScreenings(buf.body[:0], out)
+	buf.body = body
 	if !ok || int64(len(body)) > s.opts.MaxResponseBytes {
 		return false
 	}
 	entry := audit.Entry{KeyID: caller.KeyID, Role: caller.Role.String(), Operation: audit.OpQuery,
 		Query: bulkScreenQuery(false), Detail: "operation BulkScreen", Status: audit.StatusOK, ResultBytes: int64(len(body))}
-	if v, ok := bulkVariables(req); ok {
-		entry.Variables = v
+	if v, ok := appendBulkVariables(buf.vars[:0], req); ok {
+		buf.vars, entry.Variables = v, v
 	} else {
 		entry.Variables, _ = json.Marshal(req.variables())
 	}
+	// The audit log copies the entry: buf is free again once it returns.
 	if !s.record(r.Context(), w, entry) {
 		return true
 	}
@@ -76,17 +81,12 @@ func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller 
 	return true
 }
 
-// bulkVariables writes the request's variables as json.Marshal writes
-// serveBulkScreen's map of them, {"addresses":[...],"hops":n}, when every
-// address is made of characters that JSON writes as themselves (as
-// addresses are); otherwise it returns false and the caller marshals the
-// map.
-func bulkVariables(req bulkScreenRequest) ([]byte, bool) {
-	n := len(`{"addresses":[],"hops":-2147483648}`)
-	for _, a := range req.Addresses {
-		n += len(a) + 3
-	}
-	b := make([]byte, 0, n)
+// appendBulkVariables appends the request's variables as json.Marshal
+// writes serveBulkScreen's map of them, {"addresses":[...],"hops":n},
+// when every address is made of characters that JSON writes as
+// themselves (as addresses are); otherwise it returns false and the
+// caller marshals the map.
+func appendBulkVariables(b []byte, req bulkScreenRequest) ([]byte, bool) {
 	b = append(b, `{"addresses":[`...)
 	for i, a := range req.Addresses {
 		for j := 0; j < len(a); j++ {
@@ -125,8 +125,8 @@ func (s *Server) bulkWithinLimits() bool {
 	return s.bulkLimits.ok
 }
 
-// encodeBulkScreenings writes the screenings as the executor would. It
-// returns false for anything the executor would turn into an error (a
+// encodeBulkScreenings appends the screenings to b as the executor
+// writes them. It returns false for anything the executor would turn into an error (a
 // missing screening or exposure, a value out of the scalars' range), so
 // the request goes through the executor instead.
 //
@@ -135,12 +135,11 @@ func (s *Server) bulkWithinLimits() bool {
 // floats are written as encoding/json writes them (jsonenc). The answer
 // is the executor's byte for byte (TestBulkDirectMatchesGraphQL,
 // TestEncodeBulkScreeningsMatchesMarshal).
-func encodeBulkScreenings(ss []*trace.Screening) ([]byte, bool) {
-	b := make([]byte, 0, 64+1024*len(ss))
+func encodeBulkScreenings(b []byte, ss []*trace.Screening) ([]byte, bool) {
 	b = append(b, `{"data":{"screenMany":[`...)
 	for i, s := range ss {
 		if s == nil || s.Receiving == nil || s.Sending == nil {
-			return nil, false
+			return b, false
 		}
 		if i > 0 {
 			b = append(b, ',')
@@ -158,7 +157,7 @@ func encodeBulkScreenings(ss []*trace.Screening) ([]byte, bool) {
 		b = append(b, `,"reasons":[`...)
 		for j, r := range s.Reasons {
 			if r.Amount > math.MaxInt64 || math.IsNaN(r.Share) || math.IsInf(r.Share, 0) {
-				return nil, false
+				return b, false
 			}
 			if j > 0 {
 				b = append(b, ',')
@@ -180,13 +179,13 @@ func encodeBulkScreenings(ss []*trace.Screening) ([]byte, bool) {
 		b = append(b, `],"receiving":`...)
 		var ok bool
 		if b, ok = appendBulkExposure(b, s.Receiving); !ok {
-			return nil, false
+			return b, false
 		}
 		b = append(b, `,"risk":`...)
 		b = jsonenc.AppendString(b, s.Risk)
 		b = append(b, `,"sending":`...)
 		if b, ok = appendBulkExposure(b, s.Sending); !ok {
-			return nil, false
+			return b, false
 		}
 		b = append(b, `,"source":`...)
 		b = jsonenc.AppendString(b, s.Source)
@@ -266,4 +265,34 @@ func appendBulkCategories(b []byte, m map[string]*trace.CategoryExposure) ([]byt
 // isInt32 reports whether n fits GraphQL's Int.
 func isInt32(n int) bool {
 	return math.MinInt32 <= n && n <= math.MaxInt32
+}
+
+// bulkBuffers are the buffers of one direct answer: its body and its
+// audit entry's variables.
+type bulkBuffers struct {
+	body, vars []byte
+}
+
+// maxPooledBody bounds the answers whose buffers are kept for reuse.
+const maxPooledBody = 64 << 10
+
+// bulkBufferPool keeps bulkBuffers for reuse between requests.
+type bulkBufferPool struct {
+	pool sync.Pool
+}
+
+// get returns buffers, reused when some are free.
+func (p *bulkBufferPool) get() *bulkBuffers {
+	if b, ok := p.pool.Get().(*bulkBuffers); ok {
+		return b
+	}
+	return &bulkBuffers{body: make([]byte, 0, 2048), vars: make([]byte, 0, 128)}
+}
+
+// put gives b back for reuse unless it grew large.
+func (p *bulkBufferPool) put(b *bulkBuffers) {
+	if cap(b.body) > maxPooledBody || cap(b.vars) > maxPooledBody {
+		return
+	}
+	p.pool.Put(b)
 }

@@ -237,9 +237,9 @@ func TestBulkVariablesMatchesMarshal(t *testing.T) {
 			vars["hops"] = *tc.req.Hops
 		}
 		want, _ := json.Marshal(vars)
-		got, ok := bulkVariables(tc.req)
+		got, ok := appendBulkVariables(nil, tc.req)
 		if ok != tc.fast || ok && !bytes.Equal(got, want) {
-			t.Errorf("%+v: bulkVariables gave %s, %v; json.Marshal gives %s", tc.req, got, ok, want)
+			t.Errorf("%+v: appendBulkVariables gave %s, %v; json.Marshal gives %s", tc.req, got, ok, want)
 		}
 	}
 }

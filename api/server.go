@@ -114,6 +114,8 @@ type Server struct {
 		once sync.Once
 		ok   bool
 	}
+	// bulkBufs holds the buffers of direct POST /screen answers.
+	bulkBufs bulkBufferPool
 }
 
 // NewServer returns a server for schema, admitting the keys of kr and
