@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,7 +71,10 @@ func (req bulkScreenRequest) variables() map[string]any {
 // through the GraphQL executor.
 func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	buf := s.bulkBufs.get()
+	defer s.bulkBufs.put(buf)
+	body, err := readAllInto(buf.in[:0], http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	buf.in = body
 	if err != nil {
 		httpError(w, http.StatusRequestEntityTooLarge, CodeLimit, fmt.Sprintf("the body exceeds the limit of %d bytes", s.opts.MaxBodyBytes))
 		return
@@ -92,7 +96,7 @@ func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !req.Evidence && s.serveBulkDirect(w, r, caller, req, start) {
+	if !req.Evidence && s.serveBulkDirect(w, r, caller, req, start, buf) {
 		return
 	}
 	gql, err := json.Marshal(map[string]any{"query": bulkScreenQuery(req.Evidence), "variables": req.variables(), "operationName": "BulkScreen"})
@@ -103,4 +107,21 @@ func (s *Server) serveBulkScreen(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(gql))
 	r.ContentLength = int64(len(gql))
 	s.runGraphQL(w, r, caller, start)
+}
+
+// readAllInto reads r to its end as io.ReadAll does, appending to b.
+func readAllInto(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return b, err
+		}
+	}
 }

@@ -35,8 +35,9 @@ type bulkScreenFunc func(ctx context.Context, addresses []string, hops *int) ([]
 // address malformed or not indexed, too many addresses, hops out of
 // range, a timeout), it returns false having written nothing, and the
 // caller runs the request through the executor, whose errors are the
-// reference.
-func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller Caller, req bulkScreenRequest, start time.Time) bool {
+// reference. buf holds the request's buffers; the answer is written in
+// it.
+func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller Caller, req bulkScreenRequest, start time.Time, buf *bulkBuffers) bool {
 	screen := s.schema.bulkScreen
 	if screen == nil || caller.Role < RoleAnalyst || !s.bulkWithinLimits() {
 		return false
@@ -53,8 +54,6 @@ func (s *Server) serveBulkDirect(w http.ResponseWriter, r *http.Request, caller 
 	if err != nil || ctx.Err() != nil {
 		return false
 	}
-	buf := s.bulkBufs.get()
-	defer s.bulkBufs.put(buf)
 	body, ok := encodeBulkScreenings(buf.body[:0], out)
 	buf.body = body
 	if !ok || int64(len(body)) > s.opts.MaxResponseBytes {
@@ -267,10 +266,10 @@ func isInt32(n int) bool {
 	return math.MinInt32 <= n && n <= math.MaxInt32
 }
 
-// bulkBuffers are the buffers of one direct answer: its body and its
-// audit entry's variables.
+// bulkBuffers are the buffers of one POST /screen request: its body, and
+// the body and audit variables of a direct answer.
 type bulkBuffers struct {
-	body, vars []byte
+	in, body, vars []byte
 }
 
 // maxPooledBody bounds the answers whose buffers are kept for reuse.
@@ -286,12 +285,12 @@ func (p *bulkBufferPool) get() *bulkBuffers {
 	if b, ok := p.pool.Get().(*bulkBuffers); ok {
 		return b
 	}
-	return &bulkBuffers{body: make([]byte, 0, 2048), vars: make([]byte, 0, 128)}
+	return &bulkBuffers{in: make([]byte, 0, 512), body: make([]byte, 0, 2048), vars: make([]byte, 0, 128)}
 }
 
 // put gives b back for reuse unless it grew large.
 func (p *bulkBufferPool) put(b *bulkBuffers) {
-	if cap(b.body) > maxPooledBody || cap(b.vars) > maxPooledBody {
+	if cap(b.in) > maxPooledBody || cap(b.body) > maxPooledBody || cap(b.vars) > maxPooledBody {
 		return
 	}
 	p.pool.Put(b)

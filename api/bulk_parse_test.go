@@ -3,8 +3,11 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"reflect"
 	"testing"
+	"testing/iotest"
 )
 
 // checkParseBulkRequest checks that whatever parseBulkRequest reads,
@@ -80,4 +83,30 @@ func FuzzParseBulkRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkParseBulkRequest(t, body) })
+}
+
+// TestReadAllInto checks that readAllInto reads as io.ReadAll does, into
+// the buffer it is given, and passes on errors other than EOF.
+func TestReadAllInto(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789"), 300)
+	for _, tc := range []struct {
+		name string
+		r    io.Reader
+		buf  []byte
+	}{
+		{"empty", bytes.NewReader(nil), nil},
+		{"one read", bytes.NewReader(data), make([]byte, 0, 4096)},
+		{"growing", iotest.OneByteReader(bytes.NewReader(data)), make([]byte, 0, 7)},
+		{"half", iotest.HalfReader(bytes.NewReader(data)), nil},
+		{"data with EOF", iotest.DataErrReader(bytes.NewReader(data)), []byte("x")[:0]},
+	} {
+		got, err := readAllInto(tc.buf, tc.r)
+		if err != nil || !bytes.Equal(got, data[:len(got)]) || len(got) != len(data) && tc.name != "empty" {
+			t.Errorf("%s: read %d bytes, %v", tc.name, len(got), err)
+		}
+	}
+	got, err := readAllInto(nil, io.MultiReader(bytes.NewReader(data[:5]), iotest.ErrReader(iotest.ErrTimeout)))
+	if !errors.Is(err, iotest.ErrTimeout) || string(got) != "01234" {
+		t.Errorf("after an error: %q, %v", got, err)
+	}
 }
