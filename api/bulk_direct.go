@@ -241,7 +241,8 @@ func appendBulkExposure(b []byte, x *trace.Exposure) ([]byte, bool) {
 // executor writes them.
 func appendBulkCategories(b []byte, m map[string]*trace.CategoryExposure) ([]byte, bool) {
 	b = append(b, '[')
-	for i, c := range catList(m) {
+	var cats [16]catEntry // on the stack for the usual few categories
+	for i, c := range appendCatList(cats[:0], m) {
 		if c.c.Amount > math.MaxInt64 || !isInt32(c.c.MinHop) || math.IsNaN(c.c.Share) || math.IsInf(c.c.Share, 0) {
 			return b, false
 		}

@@ -547,8 +547,14 @@ type catEntry struct {
 	c    *trace.CategoryExposure
 }
 
+// catList returns the categories of m by amount, largest first, then by
+// name.
 func catList(m map[string]*trace.CategoryExposure) []catEntry {
-	out := make([]catEntry, 0, len(m))
+	return appendCatList(make([]catEntry, 0, len(m)), m)
+}
+
+// appendCatList appends m's categories to out in catList's order.
+func appendCatList(out []catEntry, m map[string]*trace.CategoryExposure) []catEntry {
 	for k, c := range m {
 		out = append(out, catEntry{k, c})
 	}

@@ -133,13 +133,24 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 			}
 		}
 		for _, x := range []*Exposure{s.Receiving, s.Sending} {
+			// Only the maps the rule reads, and only when not empty.
+			direct, indirect := x.Direct, x.Indirect
+			if r.Indirect {
+				direct = nil
+			}
+			if r.Direct {
+				indirect = nil
+			}
+			if len(direct) == 0 && len(indirect) == 0 {
+				continue
+			}
 			for _, c := range r.Categories {
 				var amount uint64
 				var share float64
-				if d := x.Direct[c]; d != nil && !r.Indirect {
+				if d := direct[c]; d != nil {
 					amount, share = d.Amount, d.Share
 				}
-				if in := x.Indirect[c]; in != nil && !r.Direct {
+				if in := indirect[c]; in != nil {
 					amount, share = amount+in.Amount, share+in.Share
 				}
 				if amount > 0 && share >= r.MinShare {
