@@ -213,3 +213,33 @@ func (s *syncBuffer) Bytes() []byte {
 	defer s.mu.Unlock()
 	return bytes.Clone(s.b.Bytes())
 }
+
+// TestBulkVariablesMatchesMarshal checks that the direct path writes the
+// audit entry's variables as json.Marshal writes serveBulkScreen's map,
+// and leaves addresses it cannot copy as they are to json.Marshal.
+func TestBulkVariablesMatchesMarshal(t *testing.T) {
+	hops := func(n int) *int { return &n }
+	for _, tc := range []struct {
+		req  bulkScreenRequest
+		fast bool
+	}{
+		{bulkScreenRequest{Addresses: []string{"bcrt1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh"}}, true},
+		{bulkScreenRequest{Addresses: []string{"2N3oefVeg6stiTb5Kh3ozCSkaqmx91FDbsm", "0x52908400098527886E0F7030069857D2E4169EE7"}, Hops: hops(4)}, true},
+		{bulkScreenRequest{Addresses: []string{"a", "", "b.c:d_e-f"}, Hops: hops(-2147483648)}, true},
+		{bulkScreenRequest{Addresses: []string{"a"}, Hops: hops(0)}, true},
+		{bulkScreenRequest{Addresses: []string{"<&>"}}, false},
+		{bulkScreenRequest{Addresses: []string{"a b"}}, false},
+		{bulkScreenRequest{Addresses: []string{"é"}, Hops: hops(2)}, false},
+		{bulkScreenRequest{Addresses: []string{"ok", "\"quoted\""}}, false},
+	} {
+		vars := map[string]any{"addresses": tc.req.Addresses}
+		if tc.req.Hops != nil {
+			vars["hops"] = *tc.req.Hops
+		}
+		want, _ := json.Marshal(vars)
+		got, ok := appendBulkVariables(nil, tc.req)
+		if ok != tc.fast || ok && !bytes.Equal(got, want) {
+			t.Errorf("%+v: appendBulkVariables gave %s, %v; json.Marshal gives %s", tc.req, got, ok, want)
+		}
+	}
+}

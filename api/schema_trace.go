@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/graphql-go/graphql"
@@ -405,6 +408,13 @@ func (ts *traceSchema) screenMany(ctx context.Context, addrs []string, hops int,
 	}
 	ids := make([]storage.AddrID, len(addrs))
 	for i, a := range addrs {
+		if ts.ids != nil {
+			// A cached address needs no argument name for an error.
+			if id, ok := ts.ids.Get(a); ok {
+				ids[i] = id
+				continue
+			}
+		}
 		var err error
 		if ids[i], err = ts.addrID(fmt.Sprintf("addresses[%d]", i), a); err != nil {
 			return nil, err
@@ -537,13 +547,23 @@ type catEntry struct {
 	c    *trace.CategoryExposure
 }
 
+// catList returns the categories of m by amount, largest first, then by
+// name.
 func catList(m map[string]*trace.CategoryExposure) []catEntry {
-	out := make([]catEntry, 0, len(m))
+	return appendCatList(make([]catEntry, 0, len(m)), m)
+}
+
+// appendCatList appends m's categories to out in catList's order.
+func appendCatList(out []catEntry, m map[string]*trace.CategoryExposure) []catEntry {
 	for k, c := range m {
 		out = append(out, catEntry{k, c})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		return out[i].c.Amount > out[j].c.Amount || out[i].c.Amount == out[j].c.Amount && out[i].name < out[j].name
+	// Names are distinct, so the order is total and any sort gives it.
+	slices.SortFunc(out, func(a, b catEntry) int {
+		if c := cmp.Compare(b.c.Amount, a.c.Amount); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
 	})
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -113,6 +114,8 @@ type Server struct {
 		once sync.Once
 		ok   bool
 	}
+	// bulkBufs holds the buffers of direct POST /screen answers.
+	bulkBufs bulkBufferPool
 }
 
 // NewServer returns a server for schema, admitting the keys of kr and
@@ -132,8 +135,8 @@ func NewServer(schema *Schema, kr *KeyRing, log *audit.Log, opts ServerOptions) 
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
+		w.Header()["Content-Type"] = hdrText
+		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("POST /graphql", s.serveGraphQL)
 	mux.HandleFunc("GET /graphql", s.serveGraphQL) // answers 405 with a hint
@@ -157,13 +160,27 @@ func (s *Server) Handler() http.Handler {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'")
+		h["X-Content-Type-Options"] = hdrNosniff
+		h["X-Frame-Options"] = hdrDeny
+		h["Referrer-Policy"] = hdrNoReferrer
+		h["Content-Security-Policy"] = hdrCSP
 		next.ServeHTTP(w, r)
 	})
 }
+
+// Header values set on answers, shared by all of them instead of made
+// anew as Header.Set does: they are never modified, and each holds one
+// element in a slice of capacity one, so that Header.Add copies it
+// before it appends. Their keys are written canonical.
+var (
+	hdrNosniff    = []string{"nosniff"}
+	hdrDeny       = []string{"DENY"}
+	hdrNoReferrer = []string{"no-referrer"}
+	hdrCSP        = []string{"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'"}
+	hdrJSON       = []string{"application/json; charset=utf-8"}
+	hdrText       = []string{"text/plain; charset=utf-8"}
+	hdrNoStore    = []string{"no-store"}
+)
 
 // httpError writes a GraphQL-shaped error with an HTTP status.
 func httpError(w http.ResponseWriter, status int, code, msg string) {

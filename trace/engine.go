@@ -18,6 +18,9 @@ type Engine struct {
 	names  Namer
 	now    func() time.Time
 	index  *ExposureIndex
+	// defaultRules is DefaultRiskRules(), made once: Screen only reads
+	// the rules.
+	defaultRules []RiskRule
 }
 
 // NewEngine returns an engine reading chain, with labels for stops and
@@ -26,7 +29,7 @@ func NewEngine(chain Chain, labels Labeler, names Namer) *Engine {
 	if labels == nil {
 		labels = NoLabels{}
 	}
-	return &Engine{chain: chain, labels: labels, names: names, now: time.Now}
+	return &Engine{chain: chain, labels: labels, names: names, now: time.Now, defaultRules: DefaultRiskRules()}
 }
 
 // WithExposureIndex returns a copy of the engine whose screenings are

@@ -176,6 +176,8 @@ func (ix *ExposureIndex) side(dir Direction, s *storage.ExposureSide) (*Exposure
 	if s.Partial {
 		x.Partial, x.Limit = true, "transfers"
 	}
+	// One allocation for all the side's categories.
+	ces := make([]CategoryExposure, len(s.Direct)+len(s.Indirect))
 	for _, d := range []struct {
 		as []storage.ExposureAmount
 		m  map[string]*CategoryExposure
@@ -184,7 +186,9 @@ func (ix *ExposureIndex) side(dir Direction, s *storage.ExposureSide) (*Exposure
 			if int(a.Category) >= len(ix.meta.Categories) {
 				return nil, fmt.Errorf("trace: exposure entry names category %d of %d: %w", a.Category, len(ix.meta.Categories), storage.ErrCorruption)
 			}
-			ce := &CategoryExposure{Amount: uint64(a.Weight + 0.5), MinHop: int(a.MinHop), Entities: []string{}, Paths: []ExposurePath{}}
+			ce := &ces[0]
+			ces = ces[1:]
+			*ce = CategoryExposure{Amount: uint64(a.Weight + 0.5), MinHop: int(a.MinHop), Entities: []string{}, Paths: []ExposurePath{}}
 			if s.Total > 0 {
 				ce.Share = a.Weight / s.Total
 			}

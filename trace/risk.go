@@ -3,7 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/spoorhq/spoor/storage"
 )
@@ -109,6 +109,9 @@ type Reason struct {
 // direct exposure: a sanctioned address is itself severe.
 func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule, lim ExposureLimits) (*Screening, error) {
 	if rules == nil {
+		rules = e.defaultRules
+	}
+	if rules == nil {
 		rules = DefaultRiskRules()
 	}
 	s := &Screening{Tags: e.labels.Tags(id), Risk: RiskNone}
@@ -130,13 +133,24 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 			}
 		}
 		for _, x := range []*Exposure{s.Receiving, s.Sending} {
+			// Only the maps the rule reads, and only when not empty.
+			direct, indirect := x.Direct, x.Indirect
+			if r.Indirect {
+				direct = nil
+			}
+			if r.Direct {
+				indirect = nil
+			}
+			if len(direct) == 0 && len(indirect) == 0 {
+				continue
+			}
 			for _, c := range r.Categories {
 				var amount uint64
 				var share float64
-				if d := x.Direct[c]; d != nil && !r.Indirect {
+				if d := direct[c]; d != nil {
 					amount, share = d.Amount, d.Share
 				}
-				if in := x.Indirect[c]; in != nil && !r.Direct {
+				if in := indirect[c]; in != nil {
 					amount, share = amount+in.Amount, share+in.Share
 				}
 				if amount > 0 && share >= r.MinShare {
@@ -145,7 +159,7 @@ func (e *Engine) Screen(ctx context.Context, id storage.AddrID, rules []RiskRule
 			}
 		}
 	}
-	sort.SliceStable(s.Reasons, func(i, j int) bool { return riskRank[s.Reasons[i].Level] > riskRank[s.Reasons[j].Level] })
+	slices.SortStableFunc(s.Reasons, func(a, b Reason) int { return riskRank[b.Level] - riskRank[a.Level] })
 	if s.Risk == RiskNone && s.Receiving.Total+s.Sending.Total > 0 {
 		s.Risk = RiskLow
 	}

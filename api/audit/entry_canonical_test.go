@@ -22,8 +22,23 @@ func TestCanonicalFlatMatchesSlowPath(t *testing.T) {
 		{`{"a": "x"}`, false},        // space
 		{`{"a":"<&>"}`, false},       // HTML-escaped by json.Marshal
 		{`{"a":"\u0041"}`, false},    // escape
-		{`{"a":1}`, false},           // number
-		{`{"a":{"b":"c"}}`, false},   // nested
+		{`{"addresses":["bcrt1qxy","2N3o"],"hops":4}`, true},
+		{`{"a":[],"b":-12,"c":0,"d":-0}`, true},
+		{`{"a":["x"]}`, true},
+		{`{"hops":4,"addresses":["x"]}`, false}, // keys out of order
+		{`{"a":["x",]}`, false},
+		{`{"a":["x" ]}`, false},
+		{`{"a":["x"`, false},
+		{`{"a":[1]}`, false}, // array of numbers
+		{`{"a":[["x"]]}`, false},
+		{`{"a":01}`, false},  // leading zero
+		{`{"a":1.5}`, false}, // fraction
+		{`{"a":1e3}`, false}, // exponent
+		{`{"a":-}`, false},
+		{`{"a":+1}`, false},
+		{`{"a":true}`, false},
+		{`{"a":null}`, false},
+		{`{"a":{"b":"c"}}`, false}, // nested
 		{`{}`, false},
 		{`{"a":"x"}x`, false},
 		{`{"a":"x",}`, false},
@@ -46,6 +61,29 @@ func TestCanonicalFlatMatchesSlowPath(t *testing.T) {
 			t.Errorf("%s: canonical %s, %v; decoding and encoding gives %s", tc.raw, got, err, slow)
 		}
 	}
+}
+
+// FuzzCanonicalFlat checks that whatever the fast path of canonicalJSON
+// keeps is what decoding and re-encoding gives.
+func FuzzCanonicalFlat(f *testing.F) {
+	for _, s := range []string{`{"a":"x"}`, `{"addresses":["a","b"],"hops":4}`, `{"a":[],"b":-0}`, `{"a":1.5}`, `{"b":"x","a":"y"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !isCanonicalFlat(raw) {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil || dec.More() {
+			t.Fatalf("%s: kept by the fast path but does not decode: %v", raw, err)
+		}
+		slow, err := json.Marshal(v)
+		if err != nil || !bytes.Equal(slow, raw) {
+			t.Fatalf("%s: kept by the fast path, decoding and encoding gives %s, %v", raw, slow, err)
+		}
+	})
 }
 
 // BenchmarkCanonicalJSON measures canonicalJSON on the variables of a

@@ -15,7 +15,7 @@ func TestEncodeMatchesMarshal(t *testing.T) {
 		{Seq: 2, KeyID: "<&>", Query: "query($a: String!) { screen(address: $a) { risk } }", Variables: json.RawMessage(`{"a":"bc1q\u00e9"}`),
 			ResultBytes: 123, Status: StatusError, Detail: "operation \"X\"\n", Hash: "stale"},
 	} {
-		if err := e.canonicalize(); err != nil {
+		if err := e.canonicalize(nil); err != nil {
 			t.Fatal(err)
 		}
 		line, h, err := encode(e)

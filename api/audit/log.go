@@ -61,6 +61,8 @@ type Log struct {
 	// Recovered is the number of bytes of a torn last line cut off by
 	// Open (zero normally).
 	Recovered int64
+	// queryMemo keeps the hash of the last query appended.
+	queryMemo queryMemo
 
 	mu struct {
 		sync.Mutex
@@ -219,7 +221,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return Entry{}, err
 	}
-	if err := e.canonicalize(); err != nil {
+	if err := e.canonicalize(&l.queryMemo); err != nil {
 		return Entry{}, err
 	}
 	l.mu.Lock()
@@ -230,13 +232,13 @@ func (l *Log) Append(ctx context.Context, e Entry) (Entry, error) {
 	e.Seq = l.mu.seq + 1
 	e.Time = l.opts.Now().UTC().Format(time.RFC3339Nano)
 	e.Prev = l.mu.last
-	line, h, err := encode(e)
+	pending, h, err := appendLine(l.mu.pending, e, &l.queryMemo)
 	if err != nil {
 		l.mu.Unlock()
 		return Entry{}, fmt.Errorf("audit: encoding entry %d: %w", e.Seq, err)
 	}
 	e.Hash = h
-	l.mu.pending = append(append(l.mu.pending, line...), '\n')
+	l.mu.pending = append(pending, '\n')
 	l.mu.seq, l.mu.last = e.Seq, e.Hash
 	l.mu.Unlock()
 	if err := l.writeTo(e.Seq); err != nil {
