@@ -60,23 +60,32 @@ func encodeLoadRequests(rawURL, key string, bodies []string) (addr string, reqs 
 // error or when the server asks to close it, so the next request dials
 // afresh.
 func (c *loadConn) do(req []byte, buf *bytes.Buffer) (status int, err error) {
-	if c.conn == nil {
-		conn, err := net.DialTimeout("tcp", c.addr, loadTimeout)
-		if err != nil {
-			return 0, err
-		}
-		c.conn = conn
-		if c.r == nil {
-			c.r = bufio.NewReaderSize(conn, 64<<10)
-		} else {
-			c.r.Reset(conn)
-		}
+	if err := c.open(); err != nil {
+		return 0, err
 	}
 	status, keep, err := c.roundTrip(req, buf)
 	if err != nil || !keep {
 		c.close()
 	}
 	return status, err
+}
+
+// open dials the connection unless it is open.
+func (c *loadConn) open() error {
+	if c.conn != nil {
+		return nil
+	}
+	conn, err := net.DialTimeout("tcp", c.addr, loadTimeout)
+	if err != nil {
+		return err
+	}
+	c.conn = conn
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(conn, 64<<10)
+	} else {
+		c.r.Reset(conn)
+	}
+	return nil
 }
 
 func (c *loadConn) roundTrip(req []byte, buf *bytes.Buffer) (status int, keep bool, err error) {
