@@ -146,6 +146,7 @@ func NewSchema(opts SchemaOptions, areas ...Area) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: schema: %w", err)
 	}
+	warmEnums(&s)
 	return &Schema{gql: s, costs: b.costs, listSizes: b.listSizes, docs: newDocCache(1024, 16<<20), bulkScreen: b.bulkScreen, running: b.running}, nil
 }
 
@@ -259,4 +260,22 @@ func newLong() *graphql.Scalar {
 			return nil
 		},
 	})
+}
+
+// warmEnums builds, before the schema serves anyone, the lookup tables
+// graphql-go's enums otherwise build on first use: by name (to read an
+// enum in a query or its variables) and by value (to write one in an
+// answer). graphql-go builds them without a lock, so two requests using
+// an enum for the first time at once would race on them; built here,
+// they are only read.
+func warmEnums(s *graphql.Schema) {
+	for _, t := range s.TypeMap() {
+		e, ok := t.(*graphql.Enum)
+		if !ok || len(e.Values()) == 0 {
+			continue
+		}
+		v := e.Values()[0]
+		e.ParseValue(v.Name)
+		e.Serialize(v.Value)
+	}
 }

@@ -267,3 +267,30 @@ func TestBulkScreenHTTP(t *testing.T) {
 		t.Fatalf("audit: %d entries, %v", res.Entries, err)
 	}
 }
+
+// TestEnumsFirstUseConcurrently runs two queries that read and write
+// enums (a taint model in, trace directions and models out through
+// introspection) at the same time on a new schema. graphql-go builds an
+// enum's lookup tables lazily and without a lock; under -race this
+// fails unless NewSchema has built them already.
+func TestEnumsFirstUseConcurrently(t *testing.T) {
+	s, _ := traceSchemaFor(t, TraceOptions{})
+	_, _, wallets := traceWorld(t)
+	q := `query($a: String!) { trace(from: $a, model: HAIRCUT, direction: FORWARD, hops: 1) { txs } ` +
+		`__type(name: "TaintModel") { kind enumValues { name } } }`
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out := s.Execute(analystCtx(), Request{Query: q, Variables: map[string]any{"a": wallets[0]}}, DefaultLimits())
+			if len(out.Result.Errors) > 0 {
+				t.Errorf("errors: %v", out.Result.Errors)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
